@@ -1,0 +1,42 @@
+from datetime import datetime, timezone
+
+import apache_beam as beam
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from transforms.dedupe import DUPLICATES, Dedupe, pick_kept
+from transforms.records import Article
+
+
+def art(aid, text="same text", url=None, day=None, line=None):
+    from transforms.validate import canonical_url, content_hash
+
+    return Article(article_id=aid, source_file="f", source_line=line, url=url, canonical_url=canonical_url(url),
+                   text=text, content_hash=content_hash(text),
+                   published_at=datetime(2024, 1, day, tzinfo=timezone.utc) if day else None)
+
+
+def test_earliest_then_smallest_id_is_kept():
+    kept, dups = pick_kept([art("b", day=3), art("c", day=2), art("a")], "same_content")
+    assert kept.article_id == "c"
+    assert [(d.article_id, d.duplicate_of, d.reason) for d in dups] == [
+        ("b", "c", "same_content"), ("a", "c", "same_content")]
+    kept, _ = pick_kept([art("b"), art("a")], "same_content")
+    assert kept.article_id == "a"
+
+
+def test_dedupe_transform_content_then_url(runner_options):
+    inputs = [
+        art("a1", "Story one.", url="https://x.org/1", day=5),
+        art("a2", "story   ONE.", url="https://x.org/other", day=4),  # same normalised content, earlier
+        art("b1", "Story two.", url="https://x.org/2?utm_source=rss"),
+        art("b2", "Story two, updated.", url="http://www.x.org/2"),  # same canonical URL
+        art("c1", "No url here."),
+        art("c2", "Unique text."),
+    ]
+    with TestPipeline(options=runner_options) as p:
+        out = p | beam.Create(inputs) | Dedupe()
+        assert_that(out["kept"] | "Kept Ids" >> beam.Map(lambda a: a.article_id),
+                    equal_to(["a2", "b1", "c1", "c2"]), label="Kept")
+        assert_that(out[DUPLICATES] | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
+                    equal_to([("a1", "a2", "same_content"), ("b2", "b1", "same_url")]), label="Duplicates")

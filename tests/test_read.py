@@ -1,0 +1,126 @@
+import gzip
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from transforms.read import ReadLimits, bounded_lines, decode_bytes, expand_inputs, input_format, read_file
+from transforms.records import RawRecord, RejectedRow
+
+
+def records(path, limits=ReadLimits()):
+    return list(read_file(str(path), limits))
+
+
+def test_input_format_by_name():
+    assert input_format("a/b.txt") == "txt"
+    assert input_format("B.JSONL.GZ") == "jsonl"
+    assert input_format("x.ndjson") == "jsonl"
+    assert input_format("x.parquet") == "parquet"
+    assert input_format("x.csv") is None
+
+
+def test_txt_file_is_one_record_with_provenance(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("Title\n\nBody line.\n", encoding="utf-8")
+    (rec,) = records(path)
+    assert rec == RawRecord(source_file=str(path), format="txt", payload="Title\n\nBody line.\n")
+
+
+def test_jsonl_lines_keep_their_line_numbers_and_crlf_is_dropped(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"text": "one"}\r\n{"text": "two"}\n{"text": "three"}')
+    got = records(path)
+    assert [(r.source_line, r.payload) for r in got] == [
+        (1, '{"text": "one"}'), (2, '{"text": "two"}'), (3, '{"text": "three"}')]
+
+
+def test_gzip_jsonl_is_read(tmp_path):
+    path = tmp_path / "a.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"text": "one"}\n{"text": "two"}\n'))
+    assert [r.payload for r in records(path)] == ['{"text": "one"}', '{"text": "two"}']
+
+
+def test_parquet_rows_become_json_payloads(tmp_path):
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"id": ["x", "y"], "text": ["first", "second"]}), path)
+    got = records(path)
+    assert [(r.source_line, json.loads(r.payload)) for r in got] == [
+        (1, {"id": "x", "text": "first"}), (2, {"id": "y", "text": "second"})]
+
+
+def test_invalid_utf8_falls_back_and_is_flagged(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Caf\u00e9 cr\u00e8me".encode("cp1252"))
+    (rec,) = records(path)
+    assert rec.payload == "Café crème" and rec.text_encoding == "cp1252"
+
+
+def test_decode_fallback_chain():
+    assert decode_bytes(b"\xef\xbb\xbfhello") == ("hello", "utf-8")
+    assert decode_bytes("é".encode()) == ("é", "utf-8")
+    assert decode_bytes(b"\x81\xe9") == ("\x81é", "latin-1")  # 0x81 is undefined in cp1252
+
+
+def test_oversized_txt_is_rejected_with_truncated_payload(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("x" * 5000)
+    (rej,) = records(path, ReadLimits(max_record_bytes=1000, payload_limit=100))
+    assert isinstance(rej, RejectedRow)
+    assert (rej.stage, rej.reason, rej.payload_chars, rej.payload_truncated) == ("read", "record_too_large", 5000, True)
+    assert rej.payload == "x" * 100
+
+
+def test_long_jsonl_line_rejected_and_neighbours_kept(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "ok"}\n' + '{"text": "' + "y" * 3000 + '"}\n{"text": "after"}\n')
+    got = records(path, ReadLimits(max_record_bytes=1000))
+    assert [type(r).__name__ for r in got] == ["RawRecord", "RejectedRow", "RawRecord"]
+    assert got[1].source_line == 2 and got[1].reason == "record_too_large"
+    assert got[2].payload == '{"text": "after"}'
+
+
+def test_truncated_gzip_keeps_records_before_the_fault(tmp_path):
+    data = gzip.compress(b"".join(b'{"text": "line %d"}\n' % i for i in range(50000)))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    got = records(path)
+    assert isinstance(got[-1], RejectedRow) and got[-1].reason == "unreadable_file"
+    assert all(isinstance(r, RawRecord) for r in got[:-1]) and len(got) > 1000
+
+
+def test_gzip_bomb_stops_at_the_decompressed_limit(tmp_path):
+    path = tmp_path / "bomb.txt.gz"
+    path.write_bytes(gzip.compress(b"\0" * (20 << 20)))
+    (rej,) = records(path, ReadLimits(max_record_bytes=64 << 20, max_decompressed_bytes=1 << 20))
+    assert (rej.stage, rej.reason) == ("read", "decompressed_too_large")
+
+
+def test_unsupported_file_is_rejected_not_skipped(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("a,b\n")
+    (rej,) = records(path)
+    assert rej.reason == "unsupported_file_type" and rej.source_file == str(path)
+
+
+def test_bounded_lines_never_keeps_more_than_the_limit():
+    import io
+
+    stream = io.BytesIO(b"ab\n" + b"c" * 50 + b"\nd")
+    assert list(bounded_lines(stream, 10)) == [(1, b"ab", 2), (2, b"c" * 10, 50), (3, b"d", 1)]
+
+
+def test_expand_inputs_files_folders_globs(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "sub" / "b.jsonl").write_text("{}")
+    (tmp_path / ".hidden.txt").write_text("h")
+    folder = expand_inputs([str(tmp_path)])
+    assert folder == sorted([str(tmp_path / "a.txt"), str(tmp_path / "sub" / "b.jsonl")])
+    assert expand_inputs([str(tmp_path / "**" / "*.jsonl")]) == [str(tmp_path / "sub" / "b.jsonl")]
+    with pytest.raises(ValueError, match="does not exist"):
+        expand_inputs([str(tmp_path / "missing")])
+    with pytest.raises(ValueError, match="matches no files"):
+        expand_inputs([str(tmp_path / "*.parquet")])

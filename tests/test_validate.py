@@ -1,0 +1,87 @@
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from transforms.records import Article, RawRecord, RejectedRow
+from transforms.validate import (ValidateLimits, article_id, canonical_url, content_hash, validate_record)
+
+
+def jsonl(obj_or_text, line=1):
+    payload = obj_or_text if isinstance(obj_or_text, str) else json.dumps(obj_or_text)
+    return RawRecord(source_file="f.jsonl", source_line=line, format="jsonl", payload=payload)
+
+
+def reason(raw, limits=ValidateLimits()):
+    result = validate_record(raw, limits)
+    assert isinstance(result, RejectedRow), result
+    assert result.stage == "validate" and result.source_file == raw.source_file
+    return result.reason
+
+
+def test_txt_record_becomes_article_with_content_id():
+    art = validate_record(RawRecord(source_file="a.txt", format="txt", payload="Hello world."))
+    assert isinstance(art, Article)
+    assert art.article_id == "c" + content_hash("Hello world.")[:24]
+    assert art.text == "Hello world." and art.source_line is None
+
+
+def test_jsonl_fields_and_id_priority():
+    art = validate_record(jsonl({"id": 42, "url": "https://x.org/a", "text": "T", "published_at": "2024-05-01T10:00:00+02:00"}))
+    assert art.article_id == "42"
+    assert art.published_at == datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+    assert art.source == "x.org"
+    by_url = validate_record(jsonl({"url": "https://x.org/a?utm_source=feed", "text": "T"}))
+    assert by_url.article_id == article_id(None, "https://x.org/a", "ignored")
+    assert by_url.article_id.startswith("u")
+
+
+def test_naive_date_is_taken_as_utc():
+    art = validate_record(jsonl({"text": "T", "published_at": "2024-05-01 10:00"}))
+    assert art.published_at == datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("payload,expected", [
+    ('{"text": "unterminated', "malformed_json"),
+    ("[1, 2]", "not_an_object"),
+    ("   ", "blank_line"),
+    ({"id": "a"}, "missing_text"),
+    ({"text": None}, "missing_text"),
+    ({"text": 12}, "wrong_type"),
+    ({"text": ["a"]}, "wrong_type"),
+    ({"text": "ok", "title": {"x": 1}}, "wrong_type"),
+    ({"text": "ok", "published_at": "yesterday"}, "bad_date"),
+    ({"text": "ok", "published_at": 1700000000}, "bad_date"),
+    ({"text": " \n\t "}, "empty_text"),
+    ({"text": "abc\x00\x01\x02\x03"}, "binary_content"),
+])
+def test_contract_violations_are_rejected_with_reason(payload, expected):
+    assert reason(jsonl(payload)) == expected
+
+
+def test_text_too_long_and_payload_truncated():
+    raw = jsonl({"text": "a" * 500})
+    rej = validate_record(raw, ValidateLimits(max_text_chars=100, payload_limit=50))
+    assert rej.reason == "text_too_long"
+    assert rej.payload == raw.payload[:50] and rej.payload_truncated and rej.payload_chars == len(raw.payload)
+
+
+def test_deeply_nested_json_is_rejected_not_crashing():
+    assert reason(jsonl("[" * 100000 + "]" * 100000)) in {"malformed_json", "not_an_object"}
+
+
+def test_canonical_url_folds_copies_of_one_page():
+    same = {
+        canonical_url("https://www.Example.com/news/a/?utm_source=x&b=2&a=1#top"),
+        canonical_url("http://example.com:80/news/a?a=1&b=2"),
+        canonical_url("HTTPS://example.com/news/a?a=1&b=2&fbclid=zz"),
+    }
+    assert same == {"https://example.com/news/a?a=1&b=2"}
+    assert canonical_url("mailto:x@y.z") is None
+    assert canonical_url("not a url") is None
+    assert canonical_url("http://[::1") is None
+
+
+def test_content_hash_ignores_case_and_whitespace_only():
+    assert content_hash("Hello  World\n") == content_hash("hello world")
+    assert content_hash("Hello World") != content_hash("Hello World!")

@@ -1,0 +1,86 @@
+"""Dedupe (exact): one article per normalised content, then one per canonical URL.
+
+The article kept from a group of copies is chosen the same way on every runner: the earliest
+``published_at`` (records without a date come last), then the smallest ``article_id``, then the
+input position. Every other copy goes to the ``duplicates`` output, naming the kept article.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Iterable, Tuple
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.records import Article, DuplicateRow
+
+STAGE = "dedupe"
+DUPLICATES = "duplicates"
+_NO_DATE = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def keep_order(article: Article) -> tuple:
+    """Sort key: the first article in this order is the one kept."""
+    return (
+        article.published_at or _NO_DATE,
+        article.article_id,
+        article.source_file,
+        article.source_line or 0,
+        article.content_hash,
+    )
+
+
+def pick_kept(copies: Iterable[Article], reason: str) -> Tuple[Article, list[DuplicateRow]]:
+    """The kept article of a group of copies, and a DuplicateRow for each of the others."""
+    ordered = sorted(copies, key=keep_order)
+    kept = ordered[0]
+    return kept, [
+        DuplicateRow(
+            article_id=dup.article_id,
+            duplicate_of=kept.article_id,
+            reason=reason,
+            source_file=dup.source_file,
+            source_line=dup.source_line,
+            url=dup.url,
+            published_at=dup.published_at,
+            content_hash=dup.content_hash,
+        )
+        for dup in ordered[1:]
+    ]
+
+
+class _PickKept(beam.DoFn):
+    def __init__(self, reason: str):
+        self._reason = reason
+        self._dropped = Metrics.counter(STAGE, f"duplicates_{reason}")
+
+    def process(self, element):
+        _, copies = element
+        kept, duplicates = pick_kept(copies, self._reason)
+        yield kept
+        for row in duplicates:
+            self._dropped.inc()
+            yield beam.pvalue.TaggedOutput(DUPLICATES, row)
+
+
+class Dedupe(beam.PTransform):
+    """Article -> the kept Articles (main) and DuplicateRows (``duplicates``)."""
+
+    def expand(self, articles):
+        by_content = (
+            articles
+            | "Key By Content Hash" >> beam.Map(lambda a: (a.content_hash, a))
+            | "Group Same Content" >> beam.GroupByKey()
+            | "Keep One Per Content" >> beam.ParDo(_PickKept("same_content")).with_outputs(DUPLICATES, main="kept")
+        )
+        with_url = by_content.kept | "Split By URL Presence" >> beam.Partition(
+            lambda a, _: 0 if a.canonical_url else 1, 2)
+        by_url = (
+            with_url[0]
+            | "Key By Canonical URL" >> beam.Map(lambda a: (a.canonical_url, a))
+            | "Group Same URL" >> beam.GroupByKey()
+            | "Keep One Per URL" >> beam.ParDo(_PickKept("same_url")).with_outputs(DUPLICATES, main="kept")
+        )
+        kept = (by_url.kept, with_url[1]) | "Merge Kept" >> beam.Flatten()
+        duplicates = (by_content[DUPLICATES], by_url[DUPLICATES]) | "Merge Duplicates" >> beam.Flatten()
+        return {"kept": kept, DUPLICATES: duplicates}

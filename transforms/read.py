@@ -1,0 +1,301 @@
+"""Read: turn input paths into :class:`RawRecord` values, one per article-sized record.
+
+Formats (chosen by file name; ``.gz`` may follow any of them):
+
+* ``.txt`` / ``.text``: the whole file is one page text.
+* ``.jsonl`` / ``.ndjson``: one JSON object per line.
+* ``.parquet``: one row per article, same columns as JSONL.
+
+Bytes are decoded as UTF-8 (a leading BOM is dropped). Bytes that are not valid UTF-8 are decoded
+as Windows-1252, and where even that has undefined bytes, as Latin-1 (which cannot fail); the
+record's ``text_encoding`` says which fallback was used. Nothing here raises on bad data: what
+cannot be read becomes a :class:`RejectedRow` at stage ``read``.
+"""
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import json
+import os
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Iterable, Iterator, Optional, Union
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from transforms.records import RawRecord, RejectedRow
+from transforms.rejects import REJECTED, make_rejection
+
+STAGE = "read"
+TXT_SUFFIXES = (".txt", ".text")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+PARQUET_SUFFIXES = (".parquet",)
+GZIP_SUFFIXES = (".gz", ".gzip")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds that keep memory flat whatever the input holds."""
+
+    max_record_bytes: int = 8 << 20  # one txt file or one jsonl line
+    max_decompressed_bytes: int = 4 << 30  # per compressed file (gzip bombs)
+    payload_limit: int = 4096  # characters of a rejected payload kept for replay
+
+    def __post_init__(self):
+        for name in ("max_record_bytes", "max_decompressed_bytes", "payload_limit"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be a positive number of bytes, got {getattr(self, name)}")
+
+
+def input_format(path: str) -> Optional[str]:
+    """'txt', 'jsonl' or 'parquet' from the file name (a gzip suffix is looked through), else None."""
+    name = path.lower()
+    for gz in GZIP_SUFFIXES:
+        if name.endswith(gz):
+            name = name[: -len(gz)]
+            break
+    if name.endswith(TXT_SUFFIXES):
+        return "txt"
+    if name.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    return None
+
+
+def is_gzip(path: str) -> bool:
+    return path.lower().endswith(GZIP_SUFFIXES)
+
+
+def expand_inputs(paths: Iterable[str]) -> list[str]:
+    """Resolve files, folders (recursively) and glob patterns to a sorted list of files.
+
+    Hidden files and folders (names starting with '.') inside a folder are skipped. A path that
+    matches nothing raises ``ValueError``: a scheduled job pointed at the wrong place should fail
+    loudly, not write an empty output.
+    """
+    found: set[str] = set()
+    for path in paths:
+        if any(ch in path for ch in "*?["):
+            matches = [m for m in glob.glob(path, recursive=True) if os.path.isfile(m)]
+            if not matches and "://" in path:
+                matches = [m.path for r in FileSystems.match([path]) for m in r.metadata_list]
+            if not matches:
+                raise ValueError(f"input pattern {path!r} matches no files")
+            found.update(os.path.abspath(m) if "://" not in m else m for m in matches)
+        elif os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.update(os.path.abspath(os.path.join(root, f)) for f in files if not f.startswith("."))
+        elif os.path.isfile(path):
+            found.add(os.path.abspath(path))
+        elif "://" in path and FileSystems.exists(path):
+            found.add(path)
+        else:
+            raise ValueError(f"input {path!r} does not exist (give files, folders or glob patterns)")
+    return sorted(found)
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode with the documented fallback chain; returns (text, encoding used)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+class DecompressedTooLarge(Exception):
+    """The decompressed stream passed ``max_decompressed_bytes``."""
+
+
+class _BoundedStream(io.RawIOBase):
+    """Wraps a (decompressing) stream and fails once more than ``limit`` bytes came out of it."""
+
+    def __init__(self, inner: BinaryIO, limit: int):
+        self._inner = inner
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        # read1: one decompressed block at a time, so a fault later in the file loses nothing before it.
+        data = self._inner.read1(len(buffer))
+        if len(data) > self._left:
+            raise DecompressedTooLarge()
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def open_input(path: str, limits: ReadLimits) -> BinaryIO:
+    """Open ``path`` through Beam's filesystems (local, gs://, s3://...), gunzipping if named so."""
+    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    if is_gzip(path):
+        return io.BufferedReader(_BoundedStream(gzip.GzipFile(fileobj=raw), limits.max_decompressed_bytes))
+    return raw
+
+
+def bounded_lines(stream: BinaryIO, max_line: int) -> Iterator[tuple[int, bytes, int]]:
+    """Yield (line number, line bytes, full length) without ever holding more than ``max_line``.
+
+    A line longer than ``max_line`` is yielded once with its first ``max_line`` bytes and its full
+    length, so the caller can reject it; the rest of it is read and discarded.
+    """
+    lineno = 0
+    parts: list[bytes] = []
+    kept = 0
+    total = 0
+    read = getattr(stream, "read1", stream.read)
+    while True:
+        chunk = read(_CHUNK)
+        if not chunk:
+            break
+        start = 0
+        while start < len(chunk):
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            total += len(piece)
+            if kept < max_line:
+                take = piece[: max_line - kept]
+                parts.append(take)
+                kept += len(take)
+            if end < 0:
+                break
+            lineno += 1
+            yield lineno, b"".join(parts), total
+            parts, kept, total = [], 0, 0
+            start = end + 1
+    if total or parts:
+        lineno += 1
+        yield lineno, b"".join(parts), total
+
+
+def _strip_cr(line: bytes) -> bytes:
+    return line[:-1] if line.endswith(b"\r") else line
+
+
+def read_file(path: str, limits: ReadLimits = ReadLimits()) -> Iterator[Union[RawRecord, RejectedRow]]:
+    """Every record of one input file, or rejections saying why a record or the file failed."""
+    fmt = input_format(path)
+    if fmt is None:
+        yield make_rejection(STAGE, "unsupported_file_type",
+                             "file name does not end in .txt, .jsonl, .ndjson or .parquet (optionally .gz)",
+                             source_file=path, payload="", limit=limits.payload_limit)
+        return
+    line = None
+    try:
+        with open_input(path, limits) as stream:
+            if fmt == "txt":
+                yield from _read_txt(path, stream, limits)
+            elif fmt == "jsonl":
+                for line, data, size in bounded_lines(stream, limits.max_record_bytes):
+                    yield _jsonl_record(path, line, _strip_cr(data), size, limits)
+                line = None
+            else:
+                yield from _read_parquet(path, stream, limits)
+    except DecompressedTooLarge:
+        yield make_rejection(STAGE, "decompressed_too_large",
+                             f"more than {limits.max_decompressed_bytes} bytes after decompression; rest of file skipped",
+                             source_file=path, source_line=line, payload="", limit=limits.payload_limit, fmt=fmt)
+    except (OSError, EOFError, zlib.error) as exc:
+        # Truncated gzip, unreadable file: the records read before the fault were yielded above.
+        yield make_rejection(STAGE, "unreadable_file", f"{type(exc).__name__}: {exc}",
+                             source_file=path, source_line=line, payload="", limit=limits.payload_limit, fmt=fmt)
+
+
+def _read_txt(path: str, stream: BinaryIO, limits: ReadLimits) -> Iterator[Union[RawRecord, RejectedRow]]:
+    data = stream.read(limits.max_record_bytes + 1)
+    if len(data) > limits.max_record_bytes:
+        extra = 0
+        while chunk := stream.read(_CHUNK):
+            extra += len(chunk)
+        text, _ = decode_bytes(data[: limits.payload_limit])
+        yield make_rejection(STAGE, "record_too_large",
+                             f"{len(data) + extra} bytes, over the {limits.max_record_bytes}-byte record limit",
+                             source_file=path, payload=text, limit=limits.payload_limit,
+                             size=len(data) + extra, fmt="txt")
+        return
+    text, encoding = decode_bytes(data)
+    yield RawRecord(source_file=path, format="txt", payload=text, text_encoding=encoding)
+
+
+def _jsonl_record(path: str, line: int, data: bytes, size: int, limits: ReadLimits) -> Union[RawRecord, RejectedRow]:
+    text, encoding = decode_bytes(data)
+    if size > limits.max_record_bytes:
+        return make_rejection(STAGE, "record_too_large",
+                              f"line of {size} bytes, over the {limits.max_record_bytes}-byte record limit",
+                              source_file=path, source_line=line, payload=text, limit=limits.payload_limit,
+                              size=size, fmt="jsonl")
+    return RawRecord(source_file=path, source_line=line, format="jsonl", payload=text, text_encoding=encoding)
+
+
+def _read_parquet(path: str, stream: BinaryIO, limits: ReadLimits) -> Iterator[Union[RawRecord, RejectedRow]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(stream)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        yield make_rejection(STAGE, "unreadable_file", f"not a Parquet file: {type(exc).__name__}: {exc}",
+                             source_file=path, payload="", limit=limits.payload_limit, fmt="parquet")
+        return
+    row = 0
+    for batch in parquet.iter_batches(batch_size=256):
+        for values in batch.to_pylist():
+            row += 1
+            payload = json.dumps(values, default=str, ensure_ascii=False)
+            if len(payload) > limits.max_record_bytes:
+                yield make_rejection(STAGE, "record_too_large",
+                                     f"row of {len(payload)} characters, over the record limit",
+                                     source_file=path, source_line=row, payload=payload,
+                                     limit=limits.payload_limit, fmt="parquet")
+            else:
+                yield RawRecord(source_file=path, source_line=row, format="parquet", payload=payload)
+
+
+class _ReadFile(beam.DoFn):
+    def __init__(self, limits: ReadLimits):
+        self._limits = limits
+        self._records = Metrics.counter(STAGE, "records")
+        self._files = Metrics.counter(STAGE, "files")
+
+    def process(self, path: str):
+        self._files.inc()
+        for item in read_file(path, self._limits):
+            if isinstance(item, RejectedRow):
+                Metrics.counter(STAGE, f"rejected_{item.reason}").inc()
+                yield beam.pvalue.TaggedOutput(REJECTED, item)
+            else:
+                self._records.inc()
+                yield item
+
+
+class ReadArticles(beam.PTransform):
+    """Read every record of the given files. Main output: RawRecord; ``rejected``: RejectedRow."""
+
+    def __init__(self, files: list[str], limits: ReadLimits = ReadLimits()):
+        super().__init__()
+        if not files:
+            raise ValueError("ReadArticles needs at least one input file")
+        self._files = sorted(files)
+        self._limits = limits
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "List Input Files" >> beam.Create(self._files)
+            | "Spread Files" >> beam.Reshuffle()
+            | "Read Records" >> beam.ParDo(_ReadFile(self._limits)).with_outputs(REJECTED, main="records")
+        )

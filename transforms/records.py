@@ -1,0 +1,182 @@
+"""Record models: the one contract every stage and the Parquet schema agree on.
+
+Every model here is importable by worker processes (``multi_processing`` and portable runners
+import this module fresh), and the Arrow schemas written to Parquet are derived from the
+``*Row`` models by :mod:`transforms.schema`, never written a second time.
+
+Models move *between* stages as values only. Stages that group records key them by plain
+strings (hashes, canonical URLs): the pickled form of a pydantic object is not a deterministic
+key.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+
+InputFormat = Literal["txt", "jsonl", "parquet"]
+
+
+class RawRecord(BaseModel):
+    """One input record as read, before validation: where it came from and its payload.
+
+    ``payload`` is the whole file for ``.txt``, the line for ``.jsonl`` and the row re-encoded as
+    a JSON object for ``.parquet``, always decoded to ``str`` (see ``text_encoding``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source_file: str
+    source_line: Optional[int] = None  # 1-based line (jsonl) or row (parquet); None for txt
+    format: InputFormat
+    payload: str
+    text_encoding: str = "utf-8"  # 'utf-8', or the fallback that decoded it: 'cp1252', 'latin-1'
+
+
+class ArticleInput(BaseModel):
+    """The fields a ``.jsonl`` line or ``.parquet`` row may carry. ``text`` is required."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    text: StrictStr
+    id: Optional[StrictStr] = None
+    url: Optional[StrictStr] = None
+    title: Optional[StrictStr] = None
+    source: Optional[StrictStr] = None
+    published_at: Optional[datetime] = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_may_be_a_number(cls, value):
+        # Integer ids are common in exports; booleans are not ids.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _dates_are_iso_strings(cls, value):
+        if value is not None and not isinstance(value, (str, datetime)):
+            raise ValueError(f"must be an ISO 8601 string, not a {type(value).__name__}")
+        return value
+
+    @field_validator("published_at")
+    @classmethod
+    def _naive_dates_are_utc(cls, value: Optional[datetime]) -> Optional[datetime]:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc) if value is not None else None
+
+
+class Entity(BaseModel):
+    """One entity mention: offsets are character offsets into the article's cleaned ``body``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+class Article(BaseModel):
+    """An article as it travels through the stages; later stages fill the later fields."""
+
+    article_id: str
+    source_file: str
+    source_line: Optional[int] = None
+    url: Optional[str] = None
+    canonical_url: Optional[str] = None
+    source: Optional[str] = None
+    given_title: Optional[str] = None
+    published_at: Optional[datetime] = None
+    text: str
+    text_encoding: str = "utf-8"
+    content_hash: str
+    # Clean
+    title: Optional[str] = None
+    paragraphs: tuple[str, ...] = ()
+    byline: Optional[str] = None
+    published_text: Optional[str] = None
+    removed_line_count: int = 0
+    # Language
+    language: Optional[str] = None
+    language_probability: Optional[float] = None
+    # Entities
+    entity_status: Optional[str] = None
+    entities: tuple[Entity, ...] = ()
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+class ArticleRow(BaseModel):
+    """One row of ``articles/``: a kept article, cleaned and annotated.
+
+    ``language`` is the Hive partition (``articles/language=xx/``) and is not stored inside the
+    files; readers with Hive partitioning (DuckDB, Polars, pandas/pyarrow, Spark) restore it.
+    """
+
+    article_id: str = Field(description="Stable id: the input's id, else from the canonical URL, else from the content.")
+    source_file: str = Field(description="Input file the article was read from.")
+    source_line: Optional[int] = Field(None, description="1-based line (jsonl) or row (parquet) in that file; null for .txt.")
+    url: Optional[str] = Field(None, description="URL as given.")
+    canonical_url: Optional[str] = Field(None, description="URL normalised for dedupe.")
+    source: Optional[str] = Field(None, description="Publisher/source as given, else the URL's host.")
+    title: Optional[str] = Field(None, description="Given title, else the title found in the page text.")
+    byline: Optional[str] = Field(None, description="Author found in the page text ('By ...').")
+    published_at: Optional[datetime] = Field(None, description="Publication time given in the input, UTC.")
+    published_text: Optional[str] = Field(None, description="Date line found in the page text, as written.")
+    body: str = Field(description="Cleaned article body; paragraphs separated by a blank line.")
+    language: str = Field(description="ISO 639-1 code from langdetect, or 'und'. Hive partition column.")
+    language_probability: float = Field(description="langdetect's probability for that language (0 for 'und').")
+    entity_status: str = Field(description="'tagged', 'no_model' (no NER model for the language) or 'undetermined_language'.")
+    entities: list[Entity] = Field(default_factory=list, description="Entity mentions with offsets into body.")
+    char_count: int = Field(description="Characters in body.")
+    word_count: int = Field(description="Whitespace-separated words in body.")
+    paragraph_count: int = Field(description="Paragraphs in body.")
+    removed_line_count: int = Field(description="Page lines removed as boilerplate.")
+    entity_count: int = Field(description="Entity mentions in body.")
+    text_encoding: str = Field(description="'utf-8', or the fallback that decoded the input: 'cp1252', 'latin-1'.")
+    content_hash: str = Field(description="sha256 of the normalised page text (exact-dedupe key).")
+
+
+class EntityRow(BaseModel):
+    """One row of ``entities/``: one distinct (text, label) per article, with its mention count."""
+
+    article_id: str
+    language: str
+    text: str
+    label: str
+    mentions: int
+    first_start: int
+
+
+class DuplicateRow(BaseModel):
+    """One row of ``duplicates/``: an input record dropped as a copy of a kept article."""
+
+    article_id: str
+    duplicate_of: str
+    reason: str  # 'same_content' | 'same_url'
+    source_file: str
+    source_line: Optional[int] = None
+    url: Optional[str] = None
+    published_at: Optional[datetime] = None
+    content_hash: str
+
+
+class RejectedRow(BaseModel):
+    """One row of ``rejected/``: a record that could not be used, with enough to replay it."""
+
+    stage: str  # read | validate | clean | language | entities
+    reason: str  # a reason code, e.g. malformed_json, missing_text, bad_date, binary_content
+    detail: str  # a human-readable sentence (exception type and message for faults)
+    source_file: str
+    source_line: Optional[int] = None
+    format: Optional[str] = None
+    article_id: Optional[str] = None
+    payload: str  # the raw record, truncated to payload_limit characters
+    payload_truncated: bool
+    payload_chars: int  # length of the untruncated payload (characters; bytes for undecodable input)

@@ -1,0 +1,193 @@
+"""Validate: the pydantic contract applied to raw records; identity (ids, hashes, URLs) assigned.
+
+Reason codes sent to ``rejected/`` from this stage:
+
+================== ===========================================================
+malformed_json     a ``.jsonl`` line that is not JSON
+not_an_object      JSON that is not an object (a list, a number, ...)
+blank_line         an empty line inside a ``.jsonl`` file
+missing_text       no ``text`` field
+wrong_type         a field of the wrong type (``text`` as a number, a list ...)
+bad_date           ``published_at`` that is not an ISO 8601 date/time
+empty_text         text that is empty or whitespace only
+text_too_long      text over ``max_text_chars``
+binary_content     text that is mostly control characters / NUL bytes
+================== ===========================================================
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Optional, Union
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from pydantic import ValidationError
+
+from transforms.records import Article, ArticleInput, RawRecord, RejectedRow
+from transforms.rejects import DEFAULT_PAYLOAD_LIMIT, REJECTED, make_rejection
+
+STAGE = "validate"
+_WS = re.compile(r"\s+")
+_TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid)$", re.IGNORECASE)
+_CONTROL_OK = {"\t", "\n", "\r", "\f", "\v"}
+
+
+@dataclass(frozen=True)
+class ValidateLimits:
+    max_text_chars: int = 1_000_000
+    binary_control_ratio: float = 0.05  # share of control characters that marks binary content
+    payload_limit: int = DEFAULT_PAYLOAD_LIMIT
+
+    def __post_init__(self):
+        if self.max_text_chars <= 0:
+            raise ValueError(f"max_text_chars must be positive, got {self.max_text_chars}")
+        if not 0 < self.binary_control_ratio <= 1:
+            raise ValueError(f"binary_control_ratio must be in (0, 1], got {self.binary_control_ratio}")
+
+
+def normalise_for_hash(text: str) -> str:
+    """The text that exact dedupe compares: NFKC, case-folded, whitespace collapsed."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(normalise_for_hash(text).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def canonical_url(url: Optional[str]) -> Optional[str]:
+    """A URL normalised so that copies of one page compare equal; None if it is not a web URL.
+
+    Scheme folded to https, host lower-cased without ``www.`` and default ports, fragment and
+    tracking parameters (utm_*, fbclid, gclid, ...) dropped, query sorted, trailing slash dropped.
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    if host.startswith("www."):
+        host = host[4:]
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                             if not _TRACKING_PARAMS.match(k)))
+    path = parts.path.rstrip("/") if parts.path not in ("", "/") else ""
+    return urlunsplit(("https", host, path, query, ""))
+
+
+def article_id(given: Optional[str], canonical: Optional[str], digest: str) -> str:
+    """Stable id: the given id, else 'u' + hash of the canonical URL, else 'c' + content hash."""
+    if given and given.strip():
+        return given.strip()
+    if canonical:
+        return "u" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
+    return "c" + digest[:24]
+
+
+def looks_binary(text: str, ratio: float) -> bool:
+    sample = text[:65536]
+    if not sample:
+        return False
+    control = sum(1 for ch in sample if ch not in _CONTROL_OK and unicodedata.category(ch) == "Cc")
+    return control / len(sample) > ratio
+
+
+def _reason_for(error: ValidationError) -> tuple[str, str]:
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "record"
+    if field == "text" and (first["type"] == "missing" or first.get("input", "") is None):
+        return "missing_text", "the record has no 'text' field"
+    if field == "published_at":
+        return "bad_date", f"published_at is not an ISO 8601 date/time: {first['msg']}"
+    return "wrong_type", f"field {field!r}: {first['msg']}"
+
+
+def parse_input(raw: RawRecord) -> Union[ArticleInput, tuple[str, str]]:
+    """The record's fields, or (reason, detail) saying why they cannot be read."""
+    if raw.format == "txt":
+        return ArticleInput(text=raw.payload)
+    if not raw.payload.strip():
+        return "blank_line", "empty line in a JSONL file"
+    try:
+        data = json.loads(raw.payload)
+    except (ValueError, RecursionError) as exc:
+        return "malformed_json", f"{type(exc).__name__}: {exc}"
+    if not isinstance(data, dict):
+        return "not_an_object", f"a JSON {type(data).__name__}, not an object"
+    try:
+        return ArticleInput.model_validate(data)
+    except ValidationError as exc:
+        return _reason_for(exc)
+
+
+def validate_record(raw: RawRecord, limits: ValidateLimits = ValidateLimits()) -> Union[Article, RejectedRow]:
+    """Turn a raw record into an :class:`Article`, or say why it cannot be one."""
+
+    def reject(reason: str, detail: str) -> RejectedRow:
+        return make_rejection(STAGE, reason, detail, source_file=raw.source_file, source_line=raw.source_line,
+                              payload=raw.payload, limit=limits.payload_limit, fmt=raw.format)
+
+    parsed = parse_input(raw)
+    if isinstance(parsed, tuple):
+        return reject(*parsed)
+    text = parsed.text
+    if not text.strip():
+        return reject("empty_text", "text is empty or whitespace only")
+    if len(text) > limits.max_text_chars:
+        return reject("text_too_long", f"{len(text)} characters, over the {limits.max_text_chars}-character limit")
+    if looks_binary(text, limits.binary_control_ratio):
+        return reject("binary_content", "more than "
+                      f"{limits.binary_control_ratio:.0%} of the first 64K characters are control characters")
+    digest = content_hash(text)
+    canonical = canonical_url(parsed.url)
+    source = parsed.source or (urlsplit(canonical).hostname if canonical else None)
+    return Article(
+        article_id=article_id(parsed.id, canonical, digest),
+        source_file=raw.source_file,
+        source_line=raw.source_line,
+        url=parsed.url,
+        canonical_url=canonical,
+        source=source,
+        given_title=parsed.title.strip() if parsed.title and parsed.title.strip() else None,
+        published_at=parsed.published_at,
+        text=text,
+        text_encoding=raw.text_encoding,
+        content_hash=digest,
+    )
+
+
+class _Validate(beam.DoFn):
+    def __init__(self, limits: ValidateLimits):
+        self._limits = limits
+        self._valid = Metrics.counter(STAGE, "valid")
+
+    def process(self, raw: RawRecord):
+        result = validate_record(raw, self._limits)
+        if isinstance(result, RejectedRow):
+            Metrics.counter(STAGE, f"rejected_{result.reason}").inc()
+            yield beam.pvalue.TaggedOutput(REJECTED, result)
+        else:
+            self._valid.inc()
+            yield result
+
+
+class ValidateArticles(beam.PTransform):
+    """RawRecord -> Article; records breaking the contract go to the ``rejected`` output."""
+
+    def __init__(self, limits: ValidateLimits = ValidateLimits()):
+        super().__init__()
+        self._limits = limits
+
+    def expand(self, records):
+        return records | "Check Record Contract" >> beam.ParDo(_Validate(self._limits)).with_outputs(
+            REJECTED, main="articles")
