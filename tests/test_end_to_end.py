@@ -1,0 +1,137 @@
+"""The real command line on seeds/, read back as an analyst would (pyarrow and DuckDB)."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import SEEDS
+
+NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
+PYONGYANG_COPIES = ("us-warns-pyongyang-over-drone-exports.txt", "mirror-site-copy-of-pyongyang-story.txt")
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([NEWSBEAM, "run", *args], capture_output=True, text=True, timeout=600, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("e2e") / "out"
+    proc = run_cli("--input", SEEDS, "--output", str(folder))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "counts reconcile" in proc.stdout
+    return folder
+
+
+def records_in_seeds():
+    count = 0
+    for path in glob.glob(os.path.join(SEEDS, "*")):
+        if path.endswith(".txt"):
+            count += 1
+        elif path.endswith(".jsonl"):
+            with open(path, encoding="utf-8") as handle:
+                count += sum(1 for _ in handle)
+    return count
+
+
+def rows(out, table):
+    return pq.read_table(out / table).to_pylist()
+
+
+def test_counts_reconcile_with_the_files(out):
+    summary = json.loads((out / "run.json").read_text())
+    n_articles, n_dups, n_rejected = (len(rows(out, t)) for t in ("articles", "duplicates", "rejected"))
+    assert summary["records_in"] == records_in_seeds()
+    assert n_articles + n_dups + n_rejected == records_in_seeds()
+    assert (summary["articles_written"], summary["duplicates"], summary["rejected"]) == (n_articles, n_dups, n_rejected)
+    assert summary["reconciled"] is True
+
+
+def test_user_sample_article_comes_out_clean_and_annotated(out):
+    # The seeds hold this page twice (a mirror site's copy); exactly one is kept.
+    (article,) = [r for r in rows(out, "articles") if r["source_file"].endswith(PYONGYANG_COPIES)]
+    assert article["title"] == "US warns Pyongyang over drone exports to Moscow"
+    assert article["language"] == "en" and article["language_probability"] > 0.9
+    paragraphs = article["body"].split("\n\n")
+    assert paragraphs[0].startswith("White House spokesman John Kirby on Wednesday warned North Korea")
+    assert paragraphs[-1] == '"We will keep calling on Pyongyang to stop before it crosses that line," Kirby said.'
+    for boilerplate in ("HomeWorld News", "See also", "Advertisement", "Please enter your", "Most Popular",
+                        "Recent Comments", "For breaking news"):
+        assert boilerplate not in article["body"], boilerplate
+    assert article["title"] not in article["body"]
+    ents = {(e["text"], e["label"]) for e in article["entities"]}
+    assert {("John Kirby", "PERSON"), ("Vladimir Putin", "PERSON"), ("North Korea", "GPE"), ("Seoul", "GPE")} <= ents
+    for e in article["entities"]:
+        assert article["body"][e["start"]:e["end"]] == e["text"]
+
+
+def test_languages_and_entity_status(out):
+    by_lang = {}
+    for r in pq.read_table(out / "articles").to_pylist():
+        by_lang.setdefault(r["language"], []).append(r)
+    assert sorted(by_lang) == ["de", "en", "es", "fr"]
+    (fr,) = by_lang["fr"]
+    assert fr["entity_status"] == "tagged" and any(e["label"] == "LOC" for e in fr["entities"])
+    assert fr["byline"] == "Marie Dupont"
+    (de,) = by_lang["de"]
+    assert (de["entity_status"], de["entities"]) == ("no_model", [])
+
+
+def test_duplicates_and_rejections_are_explained(out):
+    dups = {(d["article_id"], d["reason"]) for d in rows(out, "duplicates")}
+    assert ("wire-88213", "same_content") in dups
+    assert any(r == "same_url" for _, r in dups)
+    (copy,) = [d for d in rows(out, "duplicates") if d["source_file"].endswith(PYONGYANG_COPIES)]
+    assert copy["reason"] == "same_content"
+    rejected = {(r["reason"], r["source_line"]) for r in rows(out, "rejected")}
+    assert {("malformed_json", 5), ("missing_text", 6), ("bad_date", 7)} <= rejected
+    for r in rows(out, "rejected"):
+        assert r["stage"] == "validate" and r["payload"] and r["source_file"].endswith(".jsonl")
+
+
+def test_duckdb_reads_the_hive_layout(out):
+    con = duckdb.connect()
+    got = con.execute(
+        "SELECT language, count(*) FROM read_parquet(?, hive_partitioning=true) GROUP BY 1 ORDER BY 1",
+        [str(out / "articles" / "**" / "*.parquet")]).fetchall()
+    assert got == [("de", 1), ("en", 3), ("es", 1), ("fr", 1)]
+    people = con.execute(
+        "SELECT text FROM read_parquet(?) WHERE label = 'PERSON' AND text = 'John Kirby'",
+        [str(out / "entities" / "*.parquet")]).fetchall()
+    assert people == [("John Kirby",)]
+
+
+def test_rerun_gives_identical_tables(out, tmp_path):
+    again = tmp_path / "again"
+    proc = run_cli("--input", SEEDS, "--output", str(again))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for table in ("articles", "entities", "duplicates", "rejected"):
+        first = sorted(os.path.relpath(p, out) for p in glob.glob(str(out / table / "**" / "*.parquet"), recursive=True))
+        second = sorted(os.path.relpath(p, again) for p in glob.glob(str(again / table / "**" / "*.parquet"), recursive=True))
+        assert first == second
+        for rel in first:
+            assert pq.read_table(out / rel).equals(pq.read_table(again / rel)), rel
+
+
+def test_bad_arguments_are_clear_errors(tmp_path):
+    proc = run_cli("--input", str(tmp_path / "nope"), "--output", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "does not exist" in proc.stderr
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.docx").write_text("years of work")
+    proc = run_cli("--input", SEEDS, "--output", str(tmp_path / "mine"))
+    assert proc.returncode == 2 and "refusing to replace" in proc.stderr
+    assert (tmp_path / "mine" / "thesis.docx").read_text() == "years of work"
+
+
+def test_default_is_seeds_into_out(tmp_path):
+    import shutil
+
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    proc = run_cli(cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["records_in"] == records_in_seeds()

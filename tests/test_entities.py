@@ -1,0 +1,64 @@
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from transforms.entities import (EntityConfig, ExtractEntities, KEEP_PIPES, load_model, tag_batch)
+from transforms.records import Article
+
+
+def art(aid, body, lang):
+    return Article(article_id=aid, source_file="f", text=body, content_hash=aid, paragraphs=(body,), language=lang)
+
+
+EN = art("en1", "Angela Merkel met Emmanuel Macron in Paris on Monday.", "en")
+FR = art("fr1", "Emmanuel Macron a rencontré Olaf Scholz à Berlin lundi.", "fr")
+DE = art("de1", "Olaf Scholz traf Emmanuel Macron am Montag in Berlin.", "de")
+UND = art("un1", "12345", "und")
+
+
+@pytest.fixture(scope="module")
+def models():
+    cache = {}
+
+    def model_for(lang):
+        name = EntityConfig().models.get(lang)
+        if name and lang not in cache:
+            cache[lang] = load_model(name)
+        return cache.get(lang)
+
+    return model_for
+
+
+def test_only_tok2vec_and_ner_are_loaded(models):
+    assert tuple(models("en").pipe_names) == KEEP_PIPES
+
+
+def test_entities_with_offsets_into_body(models):
+    en, fr, de, und = tag_batch([EN, FR, DE, UND], models, batch_size=4)
+    assert en.entity_status == "tagged"
+    found = {(e.text, e.label) for e in en.entities}
+    assert {("Angela Merkel", "PERSON"), ("Emmanuel Macron", "PERSON"), ("Paris", "GPE")} <= found
+    for a in (en, fr):
+        for e in a.entities:
+            assert a.body[e.start:e.end] == e.text
+    assert ("Berlin", "LOC") in {(e.text, e.label) for e in fr.entities}
+    assert (de.entity_status, de.entities) == ("no_model", ())
+    assert (und.entity_status, und.entities) == ("undetermined_language", ())
+
+
+def test_batch_order_is_kept(models):
+    out = tag_batch([FR, EN, FR], models, batch_size=2)
+    assert [a.article_id for a in out] == ["fr1", "en1", "fr1"]
+
+
+def test_missing_model_is_a_clear_error():
+    with pytest.raises(ValueError, match="not installed: xx=no_such_model_pkg"):
+        EntityConfig(models={"xx": "no_such_model_pkg"})
+
+
+def test_extract_entities_transform(runner_options):
+    with TestPipeline(options=runner_options) as p:
+        out = p | beam.Create([EN, DE]) | ExtractEntities(EntityConfig(batch_size=2))
+        assert_that(out.articles | beam.Map(lambda a: (a.article_id, a.entity_status, "Paris" in {e.text for e in a.entities})),
+                    equal_to([("en1", "tagged", True), ("de1", "no_model", False)]))

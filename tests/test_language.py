@@ -1,0 +1,54 @@
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from transforms.language import DetectLanguage, LanguageConfig, build_detector_factory, detect_language
+from transforms.records import Article
+
+SENTENCES = {
+    "en": "The city council approved the new budget on Tuesday after a long debate about schools and roads.",
+    "fr": "Le conseil municipal a approuvé mardi le nouveau budget après un long débat sur les écoles et les routes.",
+    "de": "Der Stadtrat hat am Dienstag nach einer langen Debatte über Schulen und Straßen den neuen Haushalt beschlossen.",
+    "es": "El ayuntamiento aprobó el martes el nuevo presupuesto tras un largo debate sobre escuelas y carreteras.",
+}
+
+
+@pytest.fixture(scope="module")
+def factory():
+    return build_detector_factory()
+
+
+@pytest.mark.parametrize("code", sorted(SENTENCES))
+def test_detects_language_with_probability(factory, code):
+    lang, prob = detect_language(factory, SENTENCES[code])
+    assert lang == code and prob > 0.9
+
+
+@pytest.mark.parametrize("text", ["", "12345 67890 2024-01-01", "https://x.org/1/2/3", "🙂🙂🙂🙂", "Ok."])
+def test_no_letters_or_too_little_text_is_und(factory, text):
+    assert detect_language(factory, text) == ("und", 0.0)
+
+
+def test_same_answer_every_time_and_across_factories(factory):
+    mixed = "Hello bonjour hallo hola ciao " * 3
+    first = detect_language(factory, mixed)
+    assert all(detect_language(factory, mixed) == first for _ in range(5))
+    assert detect_language(build_detector_factory(), mixed) == first
+
+
+def test_chinese_is_iso_639_1(factory):
+    assert detect_language(factory, "北京市政府周二宣布将在明年扩建地铁网络，新增三条线路连接机场和新城区。")[0] == "zh"
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError, match="min_probability"):
+        LanguageConfig(min_probability=2)
+
+
+def test_detect_language_transform(runner_options):
+    arts = [Article(article_id=k, source_file="f", text=v, content_hash=k, paragraphs=(v,)) for k, v in SENTENCES.items()]
+    with TestPipeline(options=runner_options) as p:
+        out = p | beam.Create(arts) | DetectLanguage()
+        assert_that(out.articles | beam.Map(lambda a: (a.article_id, a.language)),
+                    equal_to([(k, k) for k in SENTENCES]))

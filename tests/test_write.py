@@ -1,0 +1,96 @@
+import json
+import os
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+
+from transforms.records import Article, ArticleRow, Entity, RawRecord
+from transforms.rejects import make_rejection
+from transforms.schema import arrow_schema
+from transforms.write import (TABLES, WriteOutputs, article_row, check_output_replaceable, entity_rows,
+                              partition_dir, shard_of)
+
+
+def test_arrow_schema_is_derived_from_the_models():
+    schema = arrow_schema(ArticleRow)
+    assert schema.field("article_id").type == pa.string() and not schema.field("article_id").nullable
+    assert schema.field("published_at").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("source_line").nullable
+    assert schema.field("entities").type == pa.list_(pa.struct([
+        pa.field("text", pa.string(), nullable=False), pa.field("label", pa.string(), nullable=False),
+        pa.field("start", pa.int64(), nullable=False), pa.field("end", pa.int64(), nullable=False)]))
+    assert set(schema.names) == set(ArticleRow.model_fields)
+    assert "language" not in TABLES["articles"].schema.names  # it is the Hive partition
+
+
+def test_entity_rows_count_mentions_per_distinct_entity():
+    ents = (Entity(text="Paris", label="GPE", start=0, end=5), Entity(text="Kirby", label="PERSON", start=10, end=15),
+            Entity(text="Paris", label="GPE", start=20, end=25))
+    a = Article(article_id="a", source_file="f", text="t", content_hash="h", language="en", entities=ents)
+    rows = [(r.text, r.label, r.mentions, r.first_start) for r in entity_rows(a)]
+    assert rows == [("Paris", "GPE", 2, 0), ("Kirby", "PERSON", 1, 10)]
+
+
+@pytest.mark.parametrize("value,folder", [("en", "language=en"), ("../../x", "language=und"), ("", "language=und"),
+                                          ("EN", "language=en"), ("a/b", "language=und"), ("..", "language=und")])
+def test_partition_values_never_leave_the_table_folder(value, folder):
+    assert partition_dir(TABLES["articles"], {"language": value}) == folder
+
+
+def test_shards_are_stable_and_spread():
+    keys = [("id%d" % i,) for i in range(1000)]
+    assert [shard_of(k, 4) for k in keys] == [shard_of(k, 4) for k in keys]
+    assert set(shard_of(k, 4) for k in keys) == {0, 1, 2, 3}
+
+
+def test_refuses_to_replace_a_folder_that_is_not_newsbeam_output(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="not a newsbeam output"):
+        check_output_replaceable(str(tmp_path))
+    check_output_replaceable(str(tmp_path / "new"))  # a new folder is fine
+
+
+def _run_write(tmp_path, output, articles, runner_options, rows_per_file=2, run_id="run-1"):
+    recs = [RawRecord(source_file="f", format="txt", payload=a.text) for a in articles]
+    rej = [make_rejection("validate", "empty_text", "empty", source_file="g", payload=" ")]
+    with TestPipeline(options=runner_options) as p:
+        _ = {
+            "records": p | "Records" >> beam.Create(recs + [RawRecord(source_file="g", format="txt", payload=" ")]),
+            "articles": p | "Articles" >> beam.Create(articles),
+            "duplicates": p | "Dups" >> beam.Create([]),
+            "rejected": p | "Rejected" >> beam.Create(rej),
+        } | WriteOutputs(str(output), run_id, rows_per_file=rows_per_file)
+
+
+def _articles(n, lang="en"):
+    return [Article(article_id=f"{lang}{i}", source_file="f", text=f"text {i}", content_hash=f"h{i}",
+                    paragraphs=(f"text {i}",), language=lang, language_probability=0.99, entity_status="tagged")
+            for i in range(n)]
+
+
+def test_write_outputs_partitions_shards_and_publishes(tmp_path, runner_options):
+    out = tmp_path / "out"
+    _run_write(tmp_path, out, _articles(5) + _articles(1, "fr"), runner_options)
+    en_files = sorted(os.listdir(out / "articles" / "language=en"))
+    assert en_files == [f"part-0000{i}-of-00003.parquet" for i in range(3)]
+    assert sum(pq.read_table(out / "articles" / "language=en" / f).num_rows for f in en_files) == 5
+    table = pq.read_table(out / "articles")  # pyarrow restores the Hive partition column
+    assert sorted(table.column("language").to_pylist()) == ["en"] * 5 + ["fr"]
+    assert pq.read_table(out / "duplicates").num_rows == 0  # an empty table still has a file and schema
+    assert pq.read_table(out / "rejected").column("reason").to_pylist() == ["empty_text"]
+    summary = json.loads((out / "run.json").read_text())
+    assert (summary["records_in"], summary["articles_written"], summary["rejected"], summary["reconciled"]) == (7, 6, 1, True)
+    assert summary["articles_by_language"] == {"en": 5, "fr": 1}
+    assert not [n for n in os.listdir(tmp_path) if "staging" in n or "replaced" in n]
+
+
+def test_rerun_replaces_the_output_whole(tmp_path, runner_options):
+    out = tmp_path / "out"
+    _run_write(tmp_path, out, _articles(3) + _articles(2, "fr"), runner_options, run_id="first")
+    _run_write(tmp_path, out, _articles(2), runner_options, run_id="second")
+    assert not (out / "articles" / "language=fr").exists()
+    assert json.loads((out / "run.json").read_text())["run_id"] == "second"
+    assert pq.read_table(out / "articles").num_rows == 2

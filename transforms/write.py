@@ -1,0 +1,305 @@
+"""Write: the four Parquet tables and ``run.json``, published all at once.
+
+Layout of an output folder::
+
+    articles/language=<code>/part-00000-of-00001.parquet   one row per kept article
+    entities/part-...parquet                              one row per article and distinct entity
+    duplicates/part-...parquet                            one row per dropped copy
+    rejected/part-...parquet                              one row per unusable record
+    run.json                                              the run's counts
+
+Every file is written into a staging folder beside the output (``.<name>.newsbeam-staging-<run>``);
+only when all of them are written does the last step write ``run.json`` and swap the staging folder
+in place of the output. A rerun therefore replaces the output whole, and a run that dies leaves the
+previous output as it was.
+
+Same input, same files: rows are sharded by a hash of their key into a number of files fixed by
+the row count (``rows_per_file``), and sorted inside each file, so neither the runner nor the
+number of workers changes what is written.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Optional
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from pydantic import BaseModel
+
+from transforms.records import Article, ArticleRow, DuplicateRow, EntityRow, RejectedRow
+from transforms.schema import arrow_schema
+
+STAGE = "write"
+RUN_FILE = "run.json"
+STAGING_MARK = ".newsbeam-staging-"
+_SAFE_PARTITION = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    model: type[BaseModel]
+    sort_key: Callable[[dict], tuple]
+    partition_by: Optional[str] = None
+
+    @property
+    def schema(self):
+        return arrow_schema(self.model, exclude=[self.partition_by] if self.partition_by else [])
+
+
+TABLES = {
+    "articles": Table("articles", ArticleRow, lambda r: (r["article_id"], r["source_file"], r["source_line"] or 0),
+                      partition_by="language"),
+    "entities": Table("entities", EntityRow, lambda r: (r["article_id"], r["first_start"], r["label"], r["text"])),
+    "duplicates": Table("duplicates", DuplicateRow,
+                        lambda r: (r["duplicate_of"], r["article_id"], r["source_file"], r["source_line"] or 0)),
+    "rejected": Table("rejected", RejectedRow,
+                      lambda r: (r["source_file"], r["source_line"] or 0, r["stage"], r["reason"], r["payload"])),
+}
+
+
+def article_row(article: Article) -> ArticleRow:
+    body = article.body
+    return ArticleRow(
+        article_id=article.article_id,
+        source_file=article.source_file,
+        source_line=article.source_line,
+        url=article.url,
+        canonical_url=article.canonical_url,
+        source=article.source,
+        title=article.title,
+        byline=article.byline,
+        published_at=article.published_at,
+        published_text=article.published_text,
+        body=body,
+        language=article.language or "und",
+        language_probability=article.language_probability or 0.0,
+        entity_status=article.entity_status or "undetermined_language",
+        entities=list(article.entities),
+        char_count=len(body),
+        word_count=len(body.split()),
+        paragraph_count=len(article.paragraphs),
+        removed_line_count=article.removed_line_count,
+        entity_count=len(article.entities),
+        text_encoding=article.text_encoding,
+        content_hash=article.content_hash,
+    )
+
+
+def entity_rows(article: Article) -> list[EntityRow]:
+    """One row per distinct (text, label) of the article, with its mention count."""
+    counts = Counter((e.text, e.label) for e in article.entities)
+    first: dict[tuple[str, str], int] = {}
+    for e in article.entities:
+        first.setdefault((e.text, e.label), e.start)
+    return [
+        EntityRow(article_id=article.article_id, language=article.language or "und", text=text, label=label,
+                  mentions=counts[(text, label)], first_start=first[(text, label)])
+        for (text, label) in sorted(counts, key=lambda k: (first[k], k))
+    ]
+
+
+def partition_dir(table: Table, row: dict) -> str:
+    """The Hive folder of a row ('' for unpartitioned tables). Values never escape the table folder."""
+    if not table.partition_by:
+        return ""
+    value = str(row.get(table.partition_by) or "und").lower()
+    if not value or not set(value) <= _SAFE_PARTITION or value.strip("-_") == "":
+        value = "und"
+    return f"{table.partition_by}={value}"
+
+
+def shard_of(key: tuple, shards: int) -> int:
+    digest = hashlib.sha256(repr(key).encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def staging_dir_for(output: str, run_id: str) -> str:
+    output = os.path.abspath(output)
+    return os.path.join(os.path.dirname(output), f".{os.path.basename(output)}{STAGING_MARK}{run_id}")
+
+
+def write_part(staging: str, table: Table, partition: str, shard: int, shards: int, rows: list[dict]) -> dict:
+    """Write one Parquet file of sorted rows; returns its manifest entry."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = os.path.join(staging, table.name, partition) if partition else os.path.join(staging, table.name)
+    os.makedirs(folder, exist_ok=True)
+    rows = sorted(rows, key=table.sort_key)
+    if table.partition_by:
+        rows = [{k: v for k, v in r.items() if k != table.partition_by} for r in rows]
+    path = os.path.join(folder, f"part-{shard:05d}-of-{shards:05d}.parquet")
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path, compression="snappy")
+    return {"table": table.name, "path": os.path.relpath(path, staging), "rows": len(rows)}
+
+
+def write_empty(staging: str, table: Table) -> dict:
+    """A zero-row file, so that a glob over an empty table still finds its schema."""
+    return write_part(staging, table, "", 0, 1, [])
+
+
+def check_output_replaceable(output: str) -> None:
+    """Refuse to replace a folder that is not a newsbeam output (no run.json) and is not empty."""
+    output = os.path.abspath(output)
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise ValueError(f"--output {output} exists and is not a folder")
+    if os.path.isdir(output) and os.listdir(output) and not os.path.isfile(os.path.join(output, RUN_FILE)):
+        raise ValueError(
+            f"refusing to replace {output}: it is not empty and holds no {RUN_FILE}, so it is not a newsbeam "
+            "output. Choose an empty or new --output folder.")
+
+
+def publish(staging: str, output: str, summary: dict) -> dict:
+    """Write run.json into the staging folder, then swap it in place of ``output``."""
+    output = os.path.abspath(output)
+    with open(os.path.join(staging, RUN_FILE), "w", encoding="utf-8") as handle:
+        json.dump(summary, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    old = None
+    if os.path.exists(output):
+        old = staging.replace(STAGING_MARK, ".newsbeam-replaced-")
+        os.rename(output, old)
+    os.rename(staging, output)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+    return summary
+
+
+def summarise(counts: dict, manifest: list[dict], run: dict) -> dict:
+    """run.json: counts by outcome and reason, and whether they reconcile."""
+    def group(prefix):
+        return {k[len(prefix):]: v for k, v in sorted(counts.items()) if k.startswith(prefix)}
+
+    records_in = counts.get("records_in", 0)
+    articles = counts.get("articles", 0)
+    duplicates = counts.get("duplicates", 0)
+    rejected = counts.get("rejected", 0)
+    finished = time.time()
+    return {
+        **run,
+        "finished_at": datetime.fromtimestamp(finished, timezone.utc).isoformat(),
+        "wall_seconds": round(finished - run["started_at_epoch"], 3),
+        "records_in": records_in,
+        "articles_written": articles,
+        "duplicates": duplicates,
+        "rejected": rejected,
+        "reconciled": records_in == articles + duplicates + rejected,
+        "articles_by_language": group("language."),
+        "entity_status": group("entity_status."),
+        "entity_rows": counts.get("entity_rows", 0),
+        "duplicates_by_reason": group("duplicate."),
+        "rejected_by_reason": group("reject."),
+        "files": sorted(manifest, key=lambda m: m["path"]),
+    }
+
+
+class _WriteParts(beam.DoFn):
+    def __init__(self, staging: str):
+        self._staging = staging
+
+    def process(self, element):
+        (table_name, partition, shard, shards), rows = element
+        entry = write_part(self._staging, TABLES[table_name], partition, shard, shards, list(rows))
+        Metrics.counter(STAGE, f"rows_{table_name}").inc(entry["rows"])
+        yield entry
+
+
+class _Publish(beam.DoFn):
+    def __init__(self, staging: str, output: str, run: dict):
+        self._staging, self._output, self._run = staging, output, run
+
+    def process(self, manifest, counts):
+        manifest = list(manifest)
+        for name, table in TABLES.items():
+            if not table.partition_by and not any(m["table"] == name for m in manifest):
+                manifest.append(write_empty(self._staging, table))
+        yield publish(self._staging, self._output, summarise(counts, manifest, self._run))
+
+
+def _count_keys(kind: str) -> Callable:
+    def keys(row):
+        if kind == "articles":
+            return [("articles", 1), (f"language.{row.language}", 1), (f"entity_status.{row.entity_status}", 1)]
+        if kind == "duplicates":
+            return [("duplicates", 1), (f"duplicate.{row.reason}", 1)]
+        if kind == "rejected":
+            extra = [("records_in", 1)] if row.stage == "read" else []
+            return [("rejected", 1), (f"reject.{row.stage}.{row.reason}", 1)] + extra
+        if kind == "entities":
+            return [("entity_rows", 1)]
+        return [("records_in", 1)]  # raw records
+
+    return keys
+
+
+class WriteOutputs(beam.PTransform):
+    """Write articles/entities/duplicates/rejected as Parquet plus run.json, then publish.
+
+    Input: a dict with ``records`` (every RawRecord read), ``articles`` (annotated Articles),
+    ``duplicates`` (DuplicateRow) and ``rejected`` (RejectedRow from every stage).
+    """
+
+    def __init__(self, output: str, run_id: str, rows_per_file: int = 50_000, run_info: Optional[dict] = None):
+        super().__init__()
+        if rows_per_file < 1:
+            raise ValueError(f"rows_per_file must be at least 1, got {rows_per_file}")
+        if not run_id or not set(run_id) <= set("0123456789abcdefghijklmnopqrstuvwxyz-"):
+            raise ValueError(f"run_id must be lower-case letters, digits and '-', got {run_id!r}")
+        check_output_replaceable(output)
+        self._output = os.path.abspath(output)
+        self._staging = staging_dir_for(self._output, run_id)
+        self._rows_per_file = rows_per_file
+        now = time.time()
+        self._run = {"run_id": run_id, "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
+                     "started_at_epoch": now, **(run_info or {})}
+
+    def expand(self, pcolls):
+        articles = pcolls["articles"]
+        rows = {
+            "articles": articles | "To Article Rows" >> beam.Map(lambda a: article_row(a).model_dump()),
+            "entities": articles | "To Entity Rows" >> beam.FlatMap(lambda a: [r.model_dump() for r in entity_rows(a)]),
+            "duplicates": pcolls["duplicates"] | "Duplicates To Rows" >> beam.Map(lambda r: r.model_dump()),
+            "rejected": pcolls["rejected"] | "Rejected To Rows" >> beam.Map(lambda r: r.model_dump()),
+        }
+        manifests = [self._write_table(TABLES[name], rows[name]) for name in TABLES]
+        manifest = (manifests | "Merge Manifests" >> beam.Flatten()
+                    | "Collect Manifest" >> beam.combiners.ToList())
+        count_inputs = [
+            pcolls["records"] | "Count Records In" >> beam.FlatMap(_count_keys("records")),
+            articles | "Count Articles" >> beam.FlatMap(_count_keys("articles")),
+            rows["entities"] | "Count Entity Rows" >> beam.Map(lambda _: ("entity_rows", 1)),
+            pcolls["duplicates"] | "Count Duplicates" >> beam.FlatMap(_count_keys("duplicates")),
+            pcolls["rejected"] | "Count Rejected" >> beam.FlatMap(_count_keys("rejected")),
+        ]
+        counts = (count_inputs | "Merge Counts" >> beam.Flatten()
+                  | "Sum Counts" >> beam.CombinePerKey(sum)
+                  | "Counts To Dict" >> beam.combiners.ToDict())
+        return manifest | "Publish Output" >> beam.ParDo(
+            _Publish(self._staging, self._output, self._run), counts=beam.pvalue.AsSingleton(counts))
+
+    def _write_table(self, table: Table, rows):
+        label = table.name.title()
+        keyed = rows | f"Partition {label}" >> beam.Map(lambda r: (partition_dir(table, r), r))
+        sizes = keyed | f"Count {label} Per Partition" >> beam.combiners.Count.PerKey()
+        rows_per_file = self._rows_per_file
+
+        def assign(item, sizes):
+            partition, row = item
+            shards = max(1, math.ceil(sizes[partition] / rows_per_file))
+            return (table.name, partition, shard_of(table.sort_key(row), shards), shards), row
+
+        return (
+            keyed
+            | f"Shard {label}" >> beam.Map(assign, sizes=beam.pvalue.AsDict(sizes))
+            | f"Group {label} Files" >> beam.GroupByKey()
+            | f"Write {label} Files" >> beam.ParDo(_WriteParts(self._staging))
+        )
