@@ -62,6 +62,7 @@ def test_decode_fallback_chain():
     assert decode_bytes(b"\xef\xbb\xbfhello") == ("hello", "utf-8")
     assert decode_bytes("é".encode()) == ("é", "utf-8")
     assert decode_bytes(b"\x81\xe9") == ("\x81é", "latin-1")  # 0x81 is undefined in cp1252
+    assert decode_bytes("Grüße".encode("utf-16")) == ("Grüße", "utf-16")
 
 
 def test_oversized_txt_is_rejected_with_truncated_payload(tmp_path):

@@ -85,3 +85,13 @@ def test_canonical_url_folds_copies_of_one_page():
 def test_content_hash_ignores_case_and_whitespace_only():
     assert content_hash("Hello  World\n") == content_hash("hello world")
     assert content_hash("Hello World") != content_hash("Hello World!")
+
+
+def test_lone_surrogates_are_replaced_and_flagged():
+    art = validate_record(jsonl('{"text": "a\\ud800b and more text", "title": "t\\udfff"}'))
+    assert art.text == "a\ufffdb and more text" and art.given_title == "t\ufffd"
+    assert art.text_encoding == "utf-8+surrogates_replaced"
+
+
+def test_huge_metadata_field_is_rejected():
+    assert reason(jsonl({"text": "ok", "title": "t" * 5000})) == "field_too_long"

@@ -6,7 +6,7 @@ Formats (chosen by file name; ``.gz`` may follow any of them):
 * ``.jsonl`` / ``.ndjson``: one JSON object per line.
 * ``.parquet``: one row per article, same columns as JSONL.
 
-Bytes are decoded as UTF-8 (a leading BOM is dropped). Bytes that are not valid UTF-8 are decoded
+Bytes are decoded as UTF-8 (a leading BOM is dropped), or as UTF-16 when they start with its BOM. Bytes that are not valid UTF-8 are decoded
 as Windows-1252, and where even that has undefined bytes, as Latin-1 (which cannot fail); the
 record's ``text_encoding`` says which fallback was used. Nothing here raises on bad data: what
 cannot be read becomes a :class:`RejectedRow` at stage ``read``.
@@ -103,6 +103,11 @@ def expand_inputs(paths: Iterable[str]) -> list[str]:
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode with the documented fallback chain; returns (text, encoding used)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -10,12 +10,24 @@ key.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 InputFormat = Literal["txt", "jsonl", "parquet"]
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogates(text: str) -> bool:
+    return _LONE_SURROGATE.search(text) is not None
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """JSON escapes such as "\\ud800" decode to lone surrogates, which no UTF-8 file can hold:
+    every string that reaches Parquet passes through here (U+FFFD takes their place)."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 class RawRecord(BaseModel):

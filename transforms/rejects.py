@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from transforms.records import Article, RejectedRow
+from transforms.records import Article, RejectedRow, replace_lone_surrogates
 
 REJECTED = "rejected"  # tag of every stage's dead-letter output
 DEFAULT_PAYLOAD_LIMIT = 4096
@@ -27,12 +27,12 @@ def make_rejection(
     return RejectedRow(
         stage=stage,
         reason=reason,
-        detail=detail[:1000],
+        detail=replace_lone_surrogates(detail[:1000]),
         source_file=source_file,
         source_line=source_line,
         format=fmt,
         article_id=article_id,
-        payload=payload[:limit],
+        payload=replace_lone_surrogates(payload[:limit]),
         payload_truncated=full > limit,
         payload_chars=full,
     )

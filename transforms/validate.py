@@ -1,5 +1,8 @@
 """Validate: the pydantic contract applied to raw records; identity (ids, hashes, URLs) assigned.
 
+Lone surrogates (from JSON escapes such as ``"\\ud800"``) are replaced by U+FFFD and the article's
+``text_encoding`` gets ``+surrogates_replaced``.
+
 Reason codes sent to ``rejected/`` from this stage:
 
 ================== ===========================================================
@@ -12,6 +15,7 @@ bad_date           ``published_at`` that is not an ISO 8601 date/time
 empty_text         text that is empty or whitespace only
 text_too_long      text over ``max_text_chars``
 binary_content     text that is mostly control characters / NUL bytes
+field_too_long     ``id``, ``url``, ``title`` or ``source`` over 4096 characters
 ================== ===========================================================
 """
 from __future__ import annotations
@@ -28,13 +32,15 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from pydantic import ValidationError
 
-from transforms.records import Article, ArticleInput, RawRecord, RejectedRow
+from transforms.records import (Article, ArticleInput, RawRecord, RejectedRow, has_lone_surrogates,
+                                replace_lone_surrogates)
 from transforms.rejects import DEFAULT_PAYLOAD_LIMIT, REJECTED, make_rejection
 
 STAGE = "validate"
 _WS = re.compile(r"\s+")
 _TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid)$", re.IGNORECASE)
 _CONTROL_OK = {"\t", "\n", "\r", "\f", "\v"}
+MAX_FIELD_CHARS = 4096  # id, url, title, source
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,16 @@ def validate_record(raw: RawRecord, limits: ValidateLimits = ValidateLimits()) -
     if isinstance(parsed, tuple):
         return reject(*parsed)
     text = parsed.text
+    encoding = raw.text_encoding
+    if has_lone_surrogates(text):
+        text = replace_lone_surrogates(text)
+        encoding += "+surrogates_replaced"
+    for name in ("id", "url", "title", "source"):
+        value = getattr(parsed, name)
+        if value is not None and len(value) > MAX_FIELD_CHARS:
+            return reject("field_too_long", f"field {name!r} has {len(value)} characters, over {MAX_FIELD_CHARS}")
+        if value is not None:
+            setattr(parsed, name, replace_lone_surrogates(value))
     if not text.strip():
         return reject("empty_text", "text is empty or whitespace only")
     if len(text) > limits.max_text_chars:
@@ -161,7 +177,7 @@ def validate_record(raw: RawRecord, limits: ValidateLimits = ValidateLimits()) -
         given_title=parsed.title.strip() if parsed.title and parsed.title.strip() else None,
         published_at=parsed.published_at,
         text=text,
-        text_encoding=raw.text_encoding,
+        text_encoding=encoding,
         content_hash=digest,
     )
 
