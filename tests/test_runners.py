@@ -1,0 +1,165 @@
+"""Same input, same output on every runner we can start here.
+
+The input is seeds/ plus a few hundred generated articles with duplicates and bad records. Runners:
+
+* the in-process FnApiRunner (the default),
+* the same with ``--direct_running_mode=multi_processing --direct_num_workers=2``,
+* Prism, Beam's portable Go runner, in LOOPBACK mode,
+* Prism with SDK workers in a separate worker pool that receives the project as a built wheel
+  (``--extra_package``), the way code reaches workers on a cluster.
+
+The Prism runs need what ``deploy/local/prepare-runners.sh`` builds (``make runners``). Where it is
+missing they are skipped, unless ``NEWSBEAM_REQUIRE_RUNNERS=1`` (as in CI), where that fails.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import PROJECT_ROOT, SEEDS
+from generated_corpus import write_generated
+
+NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
+RUNNERS_CACHE = os.environ.get("NEWSBEAM_RUNNERS_CACHE",
+                               os.path.join(os.path.expanduser("~"), ".cache", "newsbeam", "beam-2.77.0"))
+REQUIRE = os.environ.get("NEWSBEAM_REQUIRE_RUNNERS") == "1"
+TABLES = ("articles", "entities", "duplicates", "rejected")
+
+
+def need(path: str) -> str:
+    if not os.path.exists(path):
+        message = f"{path} is missing: run 'make runners' (deploy/local/prepare-runners.sh)"
+        if REQUIRE:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            if s.connect_ex(("localhost", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on port {port} after {seconds}s")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runners-in")
+    shutil.copytree(SEEDS, folder / "seeds")
+    planted = write_generated(str(folder / "generated"), n=300)
+    return folder, planted
+
+
+def run(corpus_dir, output, *beam_flags):
+    proc = subprocess.run([NEWSBEAM, "run", "--input", str(corpus_dir), "--output", str(output), *beam_flags],
+                          capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return output
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tmp_path_factory):
+    return run(corpus[0], tmp_path_factory.mktemp("ref") / "out")
+
+
+def tables(output):
+    """Every Parquet file of the four tables: relative path -> pyarrow Table."""
+    found = {}
+    for table in TABLES:
+        for path in sorted(glob.glob(os.path.join(output, table, "**", "*.parquet"), recursive=True)):
+            found[os.path.relpath(path, output)] = pq.read_table(path)
+    return found
+
+
+def assert_same_output(reference, other):
+    want, got = tables(reference), tables(other)
+    assert sorted(got) == sorted(want)
+    for path, table in want.items():
+        assert got[path].equals(table), f"{path} differs"
+
+
+def test_reference_run_holds_what_was_planted(corpus, reference):
+    _, planted = corpus
+    dups = pq.read_table(reference / "duplicates").to_pylist()
+    assert sum(1 for d in dups if d["article_id"].startswith("copy-") or d["duplicate_of"].startswith("copy-")) \
+        == planted["exact_duplicates"]
+    assert sum(1 for d in dups if d["reason"] == "same_url" and d["article_id"].startswith("edit-")) \
+        == planted["url_duplicates"]
+    rejected = pq.read_table(reference / "rejected").to_pylist()
+    generated = [r for r in rejected if os.path.join("generated", "feed.jsonl") in r["source_file"]]
+    assert len(generated) == planted["bad_records"]
+    assert {r["reason"] for r in generated} == {"malformed_json", "missing_text"}
+    langs = set(pq.read_table(reference / "articles").column("language").to_pylist())
+    assert {"en", "fr", "de"} <= langs
+
+
+def test_multi_processing_two_workers(corpus, reference, tmp_path):
+    out = run(corpus[0], tmp_path / "out", "--direct_running_mode=multi_processing", "--direct_num_workers=2")
+    assert_same_output(reference, out)
+
+
+def test_prism_loopback(corpus, reference, tmp_path):
+    prism = need(os.path.join(RUNNERS_CACHE, "prism"))
+    out = run(corpus[0], tmp_path / "out", "--runner=PrismRunner", f"--prism_location={prism}")
+    assert_same_output(reference, out)
+
+
+@pytest.fixture
+def wheel(tmp_path_factory):
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), PROJECT_ROOT],
+                   check=True, capture_output=True, timeout=600)
+    (path,) = glob.glob(str(dist / "newsbeam-*.whl"))
+    return path
+
+
+def test_prism_with_external_worker_pool_and_staged_wheel(corpus, reference, tmp_path, wheel):
+    prism = need(os.path.join(RUNNERS_CACHE, "prism"))
+    boot = need(os.path.join(RUNNERS_CACHE, "python-boot"))
+    worker_python = need(os.path.join(RUNNERS_CACHE, "worker-venv", "bin", "python"))
+    job_port, pool_port = free_port(), free_port()
+    env = dict(os.environ, PATH=os.path.dirname(worker_python) + os.pathsep + os.environ["PATH"],
+               RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT="1")
+    env.pop("PYTHONPATH", None)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    servers = [
+        subprocess.Popen([prism, "--job_port", str(job_port), "--serve_http=false"],
+                         stdout=open(logs / "prism.log", "w"), stderr=subprocess.STDOUT),
+        # The pool runs in its own environment, away from this checkout: the project reaches it only as
+        # the staged wheel, which the boot program pip-installs, as on a cluster.
+        subprocess.Popen([worker_python, "-m", "apache_beam.runners.worker.worker_pool_main",
+                          f"--service_port={pool_port}", f"--container_executable={boot}"],
+                         env=env, cwd=str(tmp_path), stdout=open(logs / "pool.log", "w"), stderr=subprocess.STDOUT),
+    ]
+    try:
+        wait_for_port(job_port, servers[0])
+        wait_for_port(pool_port, servers[1])
+        out = run(corpus[0], tmp_path / "out", "--runner=PortableRunner", f"--job_endpoint=localhost:{job_port}",
+                  "--environment_type=EXTERNAL", f"--environment_config=localhost:{pool_port}",
+                  f"--extra_package={wheel}", "--parallelism=2")
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
+    assert_same_output(reference, out)
