@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from transforms.clean import CleanText
+from transforms.clean import CleanConfig, CleanText
 from transforms.dedupe import DUPLICATES, Dedupe
 from transforms.entities import DEFAULT_MODELS, EntityConfig, ExtractEntities
 from transforms.language import DetectLanguage, LanguageConfig
@@ -40,6 +40,7 @@ class JobConfig:
     output: str
     read: ReadLimits = field(default_factory=ReadLimits)
     validate: ValidateLimits = field(default_factory=ValidateLimits)
+    clean: CleanConfig = field(default_factory=CleanConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
     entities: EntityConfig = field(default_factory=EntityConfig)
     rows_per_file: int = 50_000
@@ -63,7 +64,7 @@ def build_pipeline(config: JobConfig, options: PipelineOptions) -> beam.Pipeline
     read = pipeline | "Read" >> ReadArticles(files, config.read)
     valid = read.records | "Validate" >> ValidateArticles(config.validate)
     deduped = valid.articles | "Dedupe" >> Dedupe()
-    cleaned = deduped["kept"] | "Clean" >> CleanText()
+    cleaned = deduped["kept"] | "Clean" >> CleanText(config.clean)
     languages = cleaned.articles | "Detect Language" >> DetectLanguage(config.language)
     tagged = languages.articles | "Extract Entities" >> ExtractEntities(config.entities)
     rejected = (
@@ -75,7 +76,7 @@ def build_pipeline(config: JobConfig, options: PipelineOptions) -> beam.Pipeline
         "duplicates": deduped[DUPLICATES],
         "rejected": rejected,
     } | "Write" >> WriteOutputs(config.output, config.run_id, config.rows_per_file,
-                                run_info={"inputs": len(files)})
+                                run_info={"inputs": len(files)}, keep_removed_lines=config.clean.keep_removed_lines)
     return pipeline
 
 
@@ -112,6 +113,14 @@ def make_parser() -> argparse.ArgumentParser:
                         help="longest page text accepted, in characters (1,000,000)")
     parser.add_argument("--payload-limit", type=int, default=ReadLimits.payload_limit,
                         help="characters of a rejected record kept in rejected/ for replay (4096)")
+    parser.add_argument("--keep-removed-lines", action="store_true",
+                        help="also write removed_lines/: every page line the cleaner removed, with its reason code")
+    parser.add_argument("--no-learn-boilerplate", action="store_true",
+                        help="do not learn per-source boilerplate lines from the run")
+    parser.add_argument("--boilerplate-min-pages", type=int, default=CleanConfig.min_source_pages,
+                        help="pages a source needs in the run before its recurring lines are learnt (5)")
+    parser.add_argument("--boilerplate-share", type=float, default=CleanConfig.share,
+                        help="share of a source's pages a line must be on to count as its boilerplate (0.4)")
     parser.add_argument("--rows-per-file", type=int, default=50_000, help="rows per Parquet file (50,000)")
     return parser
 
@@ -123,9 +132,26 @@ def config_from_args(args: argparse.Namespace) -> JobConfig:
         read=ReadLimits(max_record_bytes=args.max_record_bytes, max_decompressed_bytes=args.max_decompressed_bytes,
                         payload_limit=args.payload_limit),
         validate=ValidateLimits(max_text_chars=args.max_text_chars, payload_limit=args.payload_limit),
+        clean=CleanConfig(learn_recurring=not args.no_learn_boilerplate, min_source_pages=args.boilerplate_min_pages,
+                          share=args.boilerplate_share, keep_removed_lines=args.keep_removed_lines),
         entities=EntityConfig(models=parse_model_flags(args.ner_model), batch_size=args.ner_batch_size),
         rows_per_file=args.rows_per_file,
     )
+
+
+def unknown_flags(beam_args: Sequence[str]) -> list[str]:
+    """Flags that neither newsbeam nor any Beam options class knows (typos such as --ouput).
+
+    Beam only logs and drops these; a scheduled job with a mistyped --output would then silently
+    write to the default folder, so newsbeam refuses them instead.
+    """
+    from apache_beam.options.pipeline_options import _BeamArgumentParser  # Beam's own flag parser
+
+    parser = _BeamArgumentParser(allow_abbrev=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)  # pylint: disable=protected-access
+    _, unknown = parser.parse_known_args(list(beam_args))
+    return [flag.split("=", 1)[0] for flag in unknown if flag.startswith("-")]
 
 
 def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
@@ -151,12 +177,16 @@ def remove_stale_staging(output: str) -> None:
 def run(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the job; returns the run summary (the content of run.json)."""
     args, beam_args = make_parser().parse_known_args(argv)
+    unknown = unknown_flags(beam_args)
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)}: not a newsbeam flag (see 'newsbeam run --help') "
+                         "nor an Apache Beam pipeline option")
     config = config_from_args(args)
     options = pipeline_options(beam_args)
     remove_stale_staging(config.output)
     pipeline = build_pipeline(config, options)
-    LOG.info("newsbeam run %s: %s -> %s on %s", config.run_id, config.inputs, config.output,
-             options.view_as(StandardOptions).runner)
+    print(f"newsbeam: run {config.run_id}: {', '.join(config.inputs)} -> {os.path.abspath(config.output)} "
+          f"on {options.view_as(StandardOptions).runner}", file=sys.stderr, flush=True)
     pipeline.run().wait_until_finish()
     with open(os.path.join(config.output, RUN_FILE), encoding="utf-8") as handle:
         summary = json.load(handle)
@@ -177,7 +207,6 @@ def describe(summary: dict, output: str) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         summary = run(argv)

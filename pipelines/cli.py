@@ -1,6 +1,7 @@
 """The ``newsbeam`` command: ``newsbeam run [flags]`` runs the articles job."""
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Optional, Sequence
 
@@ -12,6 +13,13 @@ commands:
 """
 
 
+def quiet_known_import_noise() -> None:
+    """Beam warns on import that optional GCP client libraries are missing; newsbeam never uses them."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: "apitools not found" not in record.getMessage())
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -19,6 +27,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "run":
+        quiet_known_import_noise()
         from pipelines import articles
 
         return articles.main(rest)

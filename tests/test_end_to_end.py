@@ -126,6 +126,9 @@ def test_bad_arguments_are_clear_errors(tmp_path):
     proc = run_cli("--input", SEEDS, "--output", str(tmp_path / "mine"))
     assert proc.returncode == 2 and "refusing to replace" in proc.stderr
     assert (tmp_path / "mine" / "thesis.docx").read_text() == "years of work"
+    proc = run_cli("--input", SEEDS, "--ouput", str(tmp_path / "typo"))  # Beam would drop it silently
+    assert proc.returncode == 2 and "unknown option(s) --ouput" in proc.stderr
+    assert not (tmp_path / "typo").exists()
 
 
 def test_default_is_seeds_into_out(tmp_path):
@@ -135,3 +138,18 @@ def test_default_is_seeds_into_out(tmp_path):
     proc = run_cli(cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads((tmp_path / "out" / "run.json").read_text())["records_in"] == records_in_seeds()
+
+
+def test_removed_lines_can_be_audited(tmp_path):
+    out = tmp_path / "out"
+    proc = run_cli("--input", SEEDS, "--output", str(out), "--keep-removed-lines")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    articles = {r["article_id"]: r for r in pq.read_table(out / "articles").to_pylist()}
+    removed = pq.read_table(out / "removed_lines").to_pylist()
+    (kirby,) = [a for a in articles.values() if a["title"] == "US warns Pyongyang over drone exports to Moscow"]
+    mine = {(r["text"], r["reason"]) for r in removed if r["article_id"] == kirby["article_id"]}
+    assert ("See also Mayor unveils plan for new downtown bike lanes", "see_also") in mine
+    assert ("- Advertisement -", "ad_marker") in mine
+    assert ("Please enter your comment!", "comment_form") in mine
+    assert len(mine) == kirby["removed_line_count"]
+    assert {r["article_id"] for r in removed} <= set(articles)

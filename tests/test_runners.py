@@ -16,20 +16,17 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import PROJECT_ROOT, SEEDS
 from generated_corpus import write_generated
+from local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_worker_pool
 
 NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
-RUNNERS_CACHE = os.environ.get("NEWSBEAM_RUNNERS_CACHE",
-                               os.path.join(os.path.expanduser("~"), ".cache", "newsbeam", "beam-2.77.0"))
 REQUIRE = os.environ.get("NEWSBEAM_REQUIRE_RUNNERS") == "1"
 TABLES = ("articles", "entities", "duplicates", "rejected")
 
@@ -41,24 +38,6 @@ def need(path: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before listening on {port}")
-        with socket.socket() as s:
-            if s.connect_ex(("localhost", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on port {port} after {seconds}s")
 
 
 @pytest.fixture(scope="module")
@@ -118,48 +97,15 @@ def test_multi_processing_two_workers(corpus, reference, tmp_path):
 
 
 def test_prism_loopback(corpus, reference, tmp_path):
-    prism = need(os.path.join(RUNNERS_CACHE, "prism"))
+    prism = need(PRISM)
     out = run(corpus[0], tmp_path / "out", "--runner=PrismRunner", f"--prism_location={prism}")
     assert_same_output(reference, out)
 
 
-@pytest.fixture
-def wheel(tmp_path_factory):
-    dist = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), PROJECT_ROOT],
-                   check=True, capture_output=True, timeout=600)
-    (path,) = glob.glob(str(dist / "newsbeam-*.whl"))
-    return path
-
-
-def test_prism_with_external_worker_pool_and_staged_wheel(corpus, reference, tmp_path, wheel):
-    prism = need(os.path.join(RUNNERS_CACHE, "prism"))
-    boot = need(os.path.join(RUNNERS_CACHE, "python-boot"))
-    worker_python = need(os.path.join(RUNNERS_CACHE, "worker-venv", "bin", "python"))
-    job_port, pool_port = free_port(), free_port()
-    env = dict(os.environ, PATH=os.path.dirname(worker_python) + os.pathsep + os.environ["PATH"],
-               RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT="1")
-    env.pop("PYTHONPATH", None)
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    servers = [
-        subprocess.Popen([prism, "--job_port", str(job_port), "--serve_http=false"],
-                         stdout=open(logs / "prism.log", "w"), stderr=subprocess.STDOUT),
-        # The pool runs in its own environment, away from this checkout: the project reaches it only as
-        # the staged wheel, which the boot program pip-installs, as on a cluster.
-        subprocess.Popen([worker_python, "-m", "apache_beam.runners.worker.worker_pool_main",
-                          f"--service_port={pool_port}", f"--container_executable={boot}"],
-                         env=env, cwd=str(tmp_path), stdout=open(logs / "pool.log", "w"), stderr=subprocess.STDOUT),
-    ]
-    try:
-        wait_for_port(job_port, servers[0])
-        wait_for_port(pool_port, servers[1])
-        out = run(corpus[0], tmp_path / "out", "--runner=PortableRunner", f"--job_endpoint=localhost:{job_port}",
-                  "--environment_type=EXTERNAL", f"--environment_config=localhost:{pool_port}",
-                  f"--extra_package={wheel}", "--parallelism=2")
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
+def test_prism_with_external_worker_pool_and_staged_wheel(corpus, reference, tmp_path):
+    for path in (PRISM, PYTHON_BOOT, WORKER_PYTHON):
+        need(path)
+    wheel = build_wheel(PROJECT_ROOT, str(tmp_path / "dist"))
+    with prism_with_worker_pool(str(tmp_path / "services"), wheel) as flags:
+        out = run(corpus[0], tmp_path / "out", *flags)
     assert_same_output(reference, out)

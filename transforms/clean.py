@@ -3,41 +3,112 @@
 The rules live in :mod:`transforms.clean_rules` (pure functions); this module applies them in
 Beam, counts removed lines per reason code (``Metrics.counter('clean', 'lines_removed_<reason>')``)
 and rejects articles in which no body is left.
+
+It also learns from the run itself: a line that recurs on many pages of the same source (the
+article's ``source``, else its URL's host) is that source's boilerplate. ``LearnRecurringLines``
+counts distinct line fingerprints per source and keeps those found on at least
+``max(min_pages, share * pages of the source)`` pages, for sources with at least
+``min_source_pages`` pages, so a small run does not over-remove.
 """
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Optional
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.clean_rules import clean_page
+from transforms.clean_rules import clean_page, page_fingerprints
 from transforms.records import Article
 from transforms.rejects import REJECTED, reject_article, reject_fault
 
 STAGE = "clean"
 
 
-def clean_article(article: Article):
+@dataclass(frozen=True)
+class CleanConfig:
+    learn_recurring: bool = True  # learn per-source boilerplate lines from the run
+    min_source_pages: int = 5  # a source needs this many pages in the run before it is learnt from
+    min_pages: int = 3  # a line must be on at least this many of its pages ...
+    share: float = 0.4  # ... and on at least this share of them
+    keep_removed_lines: bool = False  # carry the removed lines and their reasons to the output
+
+    def __post_init__(self):
+        if self.min_pages < 2:
+            raise ValueError("min_pages must be at least 2: a line on one page recurs nowhere")
+        if self.min_source_pages < self.min_pages:
+            raise ValueError("min_source_pages must be at least min_pages")
+        if not 0 < self.share <= 1:
+            raise ValueError(f"share must be in (0, 1], got {self.share}")
+
+    def threshold(self, source_pages: int) -> Optional[int]:
+        """Pages a line must be on to count as the source's boilerplate; None: do not learn."""
+        if source_pages < self.min_source_pages:
+            return None
+        return max(self.min_pages, math.ceil(self.share * source_pages))
+
+
+def clean_article(article: Article, recurring: frozenset = frozenset(), keep_removed: bool = False):
     """The article with its cleaned fields, and the removed lines (for counting)."""
-    result = clean_page(article.text, title_hint=article.given_title)
+    result = clean_page(article.text, title_hint=article.given_title, recurring=recurring)
     cleaned = article.model_copy(
         update={
-            "title": article.given_title or result.title,
+            "title": result.title or article.given_title,  # the hint, with any " | Site" suffix taken off
             "paragraphs": tuple(result.paragraphs),
             "byline": result.byline,
             "published_text": result.published,
             "removed_line_count": len(result.removed),
+            "removed_lines": tuple((r.text, r.reason) for r in result.removed) if keep_removed else (),
         }
     )
     return cleaned, result.removed
 
 
+def _source_fingerprints(article: Article):
+    if article.source:
+        for fingerprint in page_fingerprints(article.text):
+            yield (article.source, fingerprint), 1
+
+
+class LearnRecurringLines(beam.PTransform):
+    """Article -> (source, frozenset of recurring line fingerprints), one element per source."""
+
+    def __init__(self, config: CleanConfig):
+        super().__init__()
+        self._config = config
+
+    def expand(self, articles):
+        config = self._config
+        pages = (articles
+                 | "Key Pages By Source" >> beam.FlatMap(lambda a: [(a.source, 1)] if a.source else [])
+                 | "Count Pages Per Source" >> beam.CombinePerKey(sum))
+
+        def recurring(item, pages):
+            (source, fingerprint), count = item
+            threshold = config.threshold(pages[source])
+            if threshold is not None and count >= threshold:
+                yield source, fingerprint
+
+        return (
+            articles
+            | "Fingerprint Lines" >> beam.FlatMap(_source_fingerprints)
+            | "Count Pages Per Line" >> beam.CombinePerKey(sum)
+            | "Keep Recurring Lines" >> beam.FlatMap(recurring, pages=beam.pvalue.AsDict(pages))
+            | "Group Per Source" >> beam.GroupByKey()
+            | "To Fingerprint Sets" >> beam.MapTuple(lambda source, fps: (source, frozenset(fps)))
+        )
+
+
 class _Clean(beam.DoFn):
-    def __init__(self):
+    def __init__(self, keep_removed: bool):
+        self._keep_removed = keep_removed
         self._cleaned = Metrics.counter(STAGE, "articles_cleaned")
 
-    def process(self, article: Article):
+    def process(self, article: Article, recurring: Mapping[str, frozenset] = None):
+        lines = (recurring or {}).get(article.source, frozenset()) if article.source else frozenset()
         try:
-            cleaned, removed = clean_article(article)
+            cleaned, removed = clean_article(article, lines, self._keep_removed)
         except Exception as exc:  # a rule fault must not sink the run: dead-letter it
             yield beam.pvalue.TaggedOutput(REJECTED, reject_fault(STAGE, exc, article))
             return
@@ -55,5 +126,14 @@ class _Clean(beam.DoFn):
 class CleanText(beam.PTransform):
     """Article -> Article with title/paragraphs/byline/published_text; empty bodies rejected."""
 
+    def __init__(self, config: Optional[CleanConfig] = None):
+        super().__init__()
+        self._config = config or CleanConfig()
+
     def expand(self, articles):
-        return articles | "Strip Boilerplate" >> beam.ParDo(_Clean()).with_outputs(REJECTED, main="articles")
+        clean = _Clean(self._config.keep_removed_lines)
+        if not self._config.learn_recurring:
+            return articles | "Strip Boilerplate" >> beam.ParDo(clean).with_outputs(REJECTED, main="articles")
+        recurring = articles | "Learn Recurring Lines" >> LearnRecurringLines(self._config)
+        return articles | "Strip Boilerplate" >> beam.ParDo(
+            clean, recurring=beam.pvalue.AsDict(recurring)).with_outputs(REJECTED, main="articles")

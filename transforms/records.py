@@ -112,6 +112,7 @@ class Article(BaseModel):
     byline: Optional[str] = None
     published_text: Optional[str] = None
     removed_line_count: int = 0
+    removed_lines: tuple[tuple[str, str], ...] = ()  # (line, reason), only with keep_removed_lines
     # Language
     language: Optional[str] = None
     language_probability: Optional[float] = None
@@ -153,6 +154,16 @@ class ArticleRow(BaseModel):
     entity_count: int = Field(description="Entity mentions in body.")
     text_encoding: str = Field(description="'utf-8', or the fallback that decoded the input: 'cp1252', 'latin-1'.")
     content_hash: str = Field(description="sha256 of the normalised page text (exact-dedupe key).")
+
+
+class RemovedLineRow(BaseModel):
+    """One row of ``removed_lines/`` (written with ``--keep-removed-lines``): why a page line went."""
+
+    article_id: str
+    source: Optional[str] = None
+    ordinal: int  # position among the article's removed lines
+    text: str
+    reason: str  # a reason code of transforms.clean_rules.REASONS
 
 
 class EntityRow(BaseModel):

@@ -6,6 +6,7 @@ Layout of an output folder::
     entities/part-...parquet                              one row per article and distinct entity
     duplicates/part-...parquet                            one row per dropped copy
     rejected/part-...parquet                              one row per unusable record
+    removed_lines/part-...parquet                         with keep_removed_lines: why each page line went
     run.json                                              the run's counts
 
 Every file is written into a staging folder beside the output (``.<name>.newsbeam-staging-<run>``);
@@ -34,7 +35,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from pydantic import BaseModel
 
-from transforms.records import Article, ArticleRow, DuplicateRow, EntityRow, RejectedRow
+from transforms.records import Article, ArticleRow, DuplicateRow, EntityRow, RejectedRow, RemovedLineRow
 from transforms.schema import arrow_schema
 
 STAGE = "write"
@@ -63,7 +64,9 @@ TABLES = {
                         lambda r: (r["duplicate_of"], r["article_id"], r["source_file"], r["source_line"] or 0)),
     "rejected": Table("rejected", RejectedRow,
                       lambda r: (r["source_file"], r["source_line"] or 0, r["stage"], r["reason"], r["payload"])),
+    "removed_lines": Table("removed_lines", RemovedLineRow, lambda r: (r["article_id"], r["ordinal"])),
 }
+CORE_TABLES = ("articles", "entities", "duplicates", "rejected")
 
 
 def article_row(article: Article) -> ArticleRow:
@@ -105,6 +108,11 @@ def entity_rows(article: Article) -> list[EntityRow]:
                   mentions=counts[(text, label)], first_start=first[(text, label)])
         for (text, label) in sorted(counts, key=lambda k: (first[k], k))
     ]
+
+
+def removed_line_rows(article: Article) -> list[RemovedLineRow]:
+    return [RemovedLineRow(article_id=article.article_id, source=article.source, ordinal=i, text=text, reason=reason)
+            for i, (text, reason) in enumerate(article.removed_lines)]
 
 
 def partition_dir(table: Table, row: dict) -> str:
@@ -214,12 +222,13 @@ class _WriteParts(beam.DoFn):
 
 
 class _Publish(beam.DoFn):
-    def __init__(self, staging: str, output: str, run: dict):
-        self._staging, self._output, self._run = staging, output, run
+    def __init__(self, staging: str, output: str, run: dict, tables: tuple[str, ...]):
+        self._staging, self._output, self._run, self._tables = staging, output, run, tables
 
     def process(self, manifest, counts):
         manifest = list(manifest)
-        for name, table in TABLES.items():
+        for name in self._tables:
+            table = TABLES[name]
             if not table.partition_by and not any(m["table"] == name for m in manifest):
                 manifest.append(write_empty(self._staging, table))
         yield publish(self._staging, self._output, summarise(counts, manifest, self._run))
@@ -248,8 +257,10 @@ class WriteOutputs(beam.PTransform):
     ``duplicates`` (DuplicateRow) and ``rejected`` (RejectedRow from every stage).
     """
 
-    def __init__(self, output: str, run_id: str, rows_per_file: int = 50_000, run_info: Optional[dict] = None):
+    def __init__(self, output: str, run_id: str, rows_per_file: int = 50_000, run_info: Optional[dict] = None,
+                 keep_removed_lines: bool = False):
         super().__init__()
+        self._tables = CORE_TABLES + (("removed_lines",) if keep_removed_lines else ())
         if rows_per_file < 1:
             raise ValueError(f"rows_per_file must be at least 1, got {rows_per_file}")
         if not run_id or not set(run_id) <= set("0123456789abcdefghijklmnopqrstuvwxyz-"):
@@ -270,7 +281,10 @@ class WriteOutputs(beam.PTransform):
             "duplicates": pcolls["duplicates"] | "Duplicates To Rows" >> beam.Map(lambda r: r.model_dump()),
             "rejected": pcolls["rejected"] | "Rejected To Rows" >> beam.Map(lambda r: r.model_dump()),
         }
-        manifests = [self._write_table(TABLES[name], rows[name]) for name in TABLES]
+        if "removed_lines" in self._tables:
+            rows["removed_lines"] = articles | "To Removed Line Rows" >> beam.FlatMap(
+                lambda a: [r.model_dump() for r in removed_line_rows(a)])
+        manifests = [self._write_table(TABLES[name], rows[name]) for name in self._tables]
         manifest = (manifests | "Merge Manifests" >> beam.Flatten()
                     | "Collect Manifest" >> beam.combiners.ToList())
         count_inputs = [
@@ -284,7 +298,7 @@ class WriteOutputs(beam.PTransform):
                   | "Sum Counts" >> beam.CombinePerKey(sum)
                   | "Counts To Dict" >> beam.combiners.ToDict())
         return manifest | "Publish Output" >> beam.ParDo(
-            _Publish(self._staging, self._output, self._run), counts=beam.pvalue.AsSingleton(counts))
+            _Publish(self._staging, self._output, self._run, self._tables), counts=beam.pvalue.AsSingleton(counts))
 
     def _write_table(self, table: Table, rows):
         label = table.name.title()
