@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure ``transforms.clean_rules.clean_page`` against human-annotated article bodies.
 
-usage: python benchmarks/cleaning.py GOLD.jsonl [--pred-out FILE] [--per-doc]
+usage: python benchmarks/cleaning.py GOLD.jsonl [--pred-out FILE] [--per-doc] [--ner]
 
 GOLD.jsonl has one page a line with ``id`` (or ``url``), ``page_text`` and ``gold_body``.
 The score is the article-extraction-benchmark shingle method:
@@ -17,7 +17,9 @@ The score is the article-extraction-benchmark shingle method:
   the harmonic mean of the two averages.
 
 It also prints the median milliseconds spent cleaning one page and the time taken to clean
-adversarial one-megabyte lines.
+adversarial one-megabyte lines. With ``--ner`` it also runs the pipeline's English NER model
+(loaded as the Extract Entities stage loads it: tok2vec and ner only) on every cleaned body, one
+article at a time, and prints the median cost of cleaning as a share of the median cost of NER.
 """
 from __future__ import annotations
 
@@ -114,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("gold", help="JSONL with id/url, page_text and gold_body")
     parser.add_argument("--pred-out", help="write the predicted bodies here as JSONL {id, text}")
     parser.add_argument("--per-doc", action="store_true", help="print the F1 of every page")
+    parser.add_argument("--ner", action="store_true", help="also time NER on the cleaned bodies and compare")
     args = parser.parse_args(argv)
 
     rows = [json.loads(line) for line in open(args.gold, encoding="utf-8") if line.strip()]
@@ -147,7 +150,26 @@ def main(argv: list[str] | None = None) -> int:
           f"median ms per 2 KiB: {statistics.median(per_2k):.2f}")
     for name, seconds in time_adversarial().items():
         print(f"1 MB adversarial line {name!r}: {seconds * 1000:.0f} ms")
+    if args.ner:
+        ner_millis = time_ner([p["text"] for p in predictions])
+        print(f"NER median ms/article: {statistics.median(ner_millis):.1f} (English model, tok2vec+ner); "
+              f"cleaning costs {statistics.median(millis) / statistics.median(ner_millis):.1%} of NER per article "
+              f"(target: under 10%)")
     return 0
+
+
+def time_ner(bodies: list[str]) -> list[float]:
+    """Milliseconds the pipeline's English NER model takes per cleaned body."""
+    from transforms.entities import DEFAULT_MODELS, load_model
+
+    nlp = load_model(DEFAULT_MODELS["en"])
+    nlp("Warm-up sentence about London.")
+    millis = []
+    for body in bodies:
+        start = time.perf_counter()
+        nlp(body)
+        millis.append((time.perf_counter() - start) * 1000)
+    return millis
 
 
 if __name__ == "__main__":

@@ -40,3 +40,16 @@ def test_dedupe_transform_content_then_url(runner_options):
                     equal_to(["a2", "b1", "c1", "c2"]), label="Kept")
         assert_that(out[DUPLICATES] | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
                     equal_to([("a1", "a2", "same_content"), ("b2", "b1", "same_url")]), label="Duplicates")
+
+
+def test_duplicate_of_always_names_a_kept_article(runner_options):
+    inputs = [
+        art("a", "Text X.", url="https://x.org/u1", day=2),
+        art("b", "text x.", day=3),  # same content as a
+        art("c", "Text Y.", url="https://x.org/u1", day=1),  # same URL as a, earlier: a loses
+    ]
+    with TestPipeline(options=runner_options) as p:
+        out = p | beam.Create(inputs) | Dedupe()
+        assert_that(out["kept"] | "Kept Ids" >> beam.Map(lambda a: a.article_id), equal_to(["c"]), label="Kept")
+        assert_that(out[DUPLICATES] | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
+                    equal_to([("b", "c", "same_content"), ("a", "c", "same_url")]), label="Duplicates")

@@ -49,6 +49,14 @@ def pick_kept(copies: Iterable[Article], reason: str) -> Tuple[Article, list[Dup
     ]
 
 
+def repoint(joined) -> Iterable[DuplicateRow]:
+    """Content duplicates of an article that lost to another by URL now name that other article."""
+    _, group = joined
+    final = min(group["lost_to"], default=None)  # at most one in practice; min keeps it deterministic
+    for dup in group["dups"]:
+        yield dup if final is None else dup.model_copy(update={"duplicate_of": final})
+
+
 class _PickKept(beam.DoFn):
     def __init__(self, reason: str):
         self._reason = reason
@@ -82,5 +90,15 @@ class Dedupe(beam.PTransform):
             | "Keep One Per URL" >> beam.ParDo(_PickKept("same_url")).with_outputs(DUPLICATES, main="kept")
         )
         kept = (by_url.kept, with_url[1]) | "Merge Kept" >> beam.Flatten()
-        duplicates = (by_content[DUPLICATES], by_url[DUPLICATES]) | "Merge Duplicates" >> beam.Flatten()
+        # A content group's kept article may itself lose to an earlier copy of its URL: point its
+        # content duplicates at the article that was finally kept, so every duplicate_of is in articles/.
+        content_dups = (
+            {
+                "dups": by_content[DUPLICATES] | "Key By Kept Id" >> beam.Map(lambda d: (d.duplicate_of, d)),
+                "lost_to": by_url[DUPLICATES] | "Key By Loser Id" >> beam.Map(lambda d: (d.article_id, d.duplicate_of)),
+            }
+            | "Join Content Dups To URL Losers" >> beam.CoGroupByKey()
+            | "Point At Final Kept" >> beam.FlatMap(repoint)
+        )
+        duplicates = (content_dups, by_url[DUPLICATES]) | "Merge Duplicates" >> beam.Flatten()
         return {"kept": kept, DUPLICATES: duplicates}
