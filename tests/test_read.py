@@ -51,6 +51,16 @@ def test_parquet_rows_become_json_payloads(tmp_path):
         (1, {"id": "x", "text": "first"}), (2, {"id": "y", "text": "second"})]
 
 
+def test_gzipped_parquet_is_read(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"text": ["first"]}), buffer)
+    path = tmp_path / "a.parquet.gz"
+    path.write_bytes(gzip.compress(buffer.getvalue()))
+    assert [json.loads(r.payload) for r in records(path)] == [{"text": "first"}]
+
+
 def test_invalid_utf8_falls_back_and_is_flagged(tmp_path):
     path = tmp_path / "latin.txt"
     path.write_bytes("Caf\u00e9 cr\u00e8me".encode("cp1252"))

@@ -250,6 +250,8 @@ def _read_parquet(path: str, stream: BinaryIO, limits: ReadLimits) -> Iterator[U
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if not stream.seekable():  # .parquet.gz: Parquet needs random access, so it is decompressed whole
+        stream = io.BytesIO(stream.read())  # (bounded by max_decompressed_bytes)
     try:
         parquet = pq.ParquetFile(stream)
     except (pa.ArrowException, OSError, ValueError) as exc:
