@@ -301,7 +301,7 @@ class WriteOutputs(beam.PTransform):
             _Publish(self._staging, self._output, self._run, self._tables), counts=beam.pvalue.AsSingleton(counts))
 
     def _write_table(self, table: Table, rows):
-        label = table.name.title()
+        label = table.name.replace("_", " ").title()
         keyed = rows | f"Partition {label}" >> beam.Map(lambda r: (partition_dir(table, r), r))
         sizes = keyed | f"Count {label} Per Partition" >> beam.combiners.Count.PerKey()
         rows_per_file = self._rows_per_file
