@@ -14,31 +14,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from common import lost, run_newsbeam as run  # noqa: E402
 from hostile_corpus import write_corpus  # noqa: E402
-
-NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
-
-
-def run(inputs: str, output: str) -> tuple[dict, float, float]:
-    """(run.json, wall seconds, peak RSS MiB) of one newsbeam process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([NEWSBEAM, "run", "--input", inputs, "--output", output],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"newsbeam failed on {inputs}: exit {proc.returncode}\n{proc.stderr.read().decode()[-2000:]}")
-    with open(os.path.join(output, "run.json"), encoding="utf-8") as handle:
-        return json.load(handle), wall, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -57,14 +39,12 @@ def main() -> None:
         os.makedirs(single, exist_ok=True)
         shutil.copy(os.path.join(corpus, name), single)
         summary, wall, peak = run(single, os.path.join(base, "out-" + name))
-        lost = summary["records_in"] - summary["articles_written"] - summary["duplicates"] - summary["rejected"]
         worst = max(worst, (peak, name))
         print(f"{name:32} {summary['records_in']:>6} {summary['articles_written']:>7} {summary['duplicates']:>4} "
-              f"{summary['rejected']:>8} {lost:>4} {wall:>7.1f} {peak:>8.0f}")
+              f"{summary['rejected']:>8} {lost(summary):>4} {wall:>7.1f} {peak:>8.0f}")
     summary, wall, peak = run(corpus, os.path.join(base, "out-all"))
-    lost = summary["records_in"] - summary["articles_written"] - summary["duplicates"] - summary["rejected"]
     print(f"\nall at once: {summary['records_in']} records in, {summary['articles_written']} written, "
-          f"{summary['duplicates']} duplicates, {summary['rejected']} rejected, {lost} lost; "
+          f"{summary['duplicates']} duplicates, {summary['rejected']} rejected, {lost(summary)} lost; "
           f"reconciled={summary['reconciled']}; {wall:.1f} s; peak {peak:.0f} MiB")
     print(f"worst single case by memory: {worst[1]} at {worst[0]:.0f} MiB peak RSS")
     print("rejected by reason:", json.dumps(summary["rejected_by_reason"], sort_keys=True))

@@ -17,27 +17,18 @@ import glob
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from common import ROOT, run_newsbeam  # noqa: E402
 from generated_corpus import write_generated  # noqa: E402
 from local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_worker_pool  # noqa: E402
 
-NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
-
 
 def timed_run(inputs: str, output: str, flags: list[str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run([NEWSBEAM, "run", "--input", inputs, "--output", output, *flags],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"run failed with {flags}:\n{proc.stderr[-3000:]}")
-    return time.perf_counter() - start
+    return run_newsbeam(inputs, output, flags)[1]
 
 
 def same_parquet(a: str, b: str) -> bool:

@@ -935,8 +935,8 @@ def _list_after(lines: list[_Line], values: list[float], end: int) -> int:
     return end
 
 
-def _reason_inside(line: _Line, in_link_list: bool, seen: set[str]) -> str | None:
-    """Reason to remove a line inside the main run, or None to keep it as a paragraph."""
+def _reason_anywhere(line: _Line) -> str | None:
+    """Reason to remove a line wherever it stands: no text, boilerplate, an extra byline or date."""
     if not line.has_text:
         return "no_text"
     if line.boilerplate is not None:
@@ -945,6 +945,14 @@ def _reason_inside(line: _Line, in_link_list: bool, seen: set[str]) -> str | Non
         return "byline_extra"
     if line.date is not None:
         return "dateline"
+    return None
+
+
+def _reason_inside(line: _Line, in_link_list: bool, seen: set[str]) -> str | None:
+    """Reason to remove a line inside the main run, or None to keep it as a paragraph."""
+    reason = _reason_anywhere(line)
+    if reason is not None:
+        return reason
     if line.text in seen:
         return "duplicate"
     if in_link_list:
@@ -954,14 +962,9 @@ def _reason_inside(line: _Line, in_link_list: bool, seen: set[str]) -> str | Non
 
 def _reason_outside(line: _Line) -> str:
     """Reason to remove a line outside the main run."""
-    if not line.has_text:
-        return "no_text"
-    if line.boilerplate is not None:
-        return line.boilerplate
-    if line.author is not None:
-        return "byline_extra"
-    if line.date is not None:
-        return "dateline"
+    reason = _reason_anywhere(line)
+    if reason is not None:
+        return reason
     if line.prose:
         return "outside_main_text"
     return "navigation"
