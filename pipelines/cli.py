@@ -18,6 +18,7 @@ def quiet_known_import_noise() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(lambda record: "apitools not found" not in record.getMessage())
+    logging.getLogger("newsbeam").setLevel(logging.INFO)  # progress lines, see transforms/progress.py
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -17,6 +17,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.language import UNDETERMINED
+from transforms.progress import Progress
 from transforms.records import Article, Entity
 from transforms.rejects import REJECTED, reject_fault
 
@@ -90,6 +91,7 @@ class _Tag(beam.DoFn):
 
     def setup(self):
         self._models = {}
+        self._progress = Progress(STAGE, "articles tagged")
 
     def _model_for(self, lang: str):
         name = self._config.models.get(lang)
@@ -118,6 +120,7 @@ class _Tag(beam.DoFn):
         for article in tagged:
             Metrics.counter(STAGE, f"articles_{article.entity_status}").inc()
             Metrics.counter(STAGE, "mentions").inc(len(article.entities))
+            self._progress.add()
             yield article
 
 

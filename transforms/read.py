@@ -27,6 +27,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms.progress import Progress
 from transforms.records import RawRecord, RejectedRow
 from transforms.rejects import REJECTED, make_rejection
 
@@ -277,9 +278,14 @@ class _ReadFile(beam.DoFn):
         self._limits = limits
         self._records = Metrics.counter(STAGE, "records")
         self._files = Metrics.counter(STAGE, "files")
+        self._progress = None
+
+    def setup(self):
+        self._progress = Progress(STAGE, "files read")
 
     def process(self, path: str):
         self._files.inc()
+        self._progress.add()
         for item in read_file(path, self._limits):
             if isinstance(item, RejectedRow):
                 Metrics.counter(STAGE, f"rejected_{item.reason}").inc()
