@@ -53,3 +53,14 @@ def test_duplicate_of_always_names_a_kept_article(runner_options):
         assert_that(out["kept"] | "Kept Ids" >> beam.Map(lambda a: a.article_id), equal_to(["c"]), label="Kept")
         assert_that(out[DUPLICATES] | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
                     equal_to([("b", "c", "same_content"), ("a", "c", "same_url")]), label="Duplicates")
+
+
+def test_same_given_id_keeps_one(runner_options):
+    inputs = [art("story-1", "First version.", day=2), art("story-1", "Updated version.", day=3),
+              art("story-2", "Other.")]
+    with TestPipeline(options=runner_options) as p:
+        out = p | beam.Create(inputs) | Dedupe()
+        assert_that(out["kept"] | "Kept" >> beam.Map(lambda a: (a.article_id, a.text)),
+                    equal_to([("story-1", "First version."), ("story-2", "Other.")]), label="Kept")
+        assert_that(out[DUPLICATES] | "Dups" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
+                    equal_to([("story-1", "story-1", "same_id")]), label="Duplicates")

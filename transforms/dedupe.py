@@ -1,4 +1,4 @@
-"""Dedupe (exact): one article per normalised content, then one per canonical URL.
+"""Dedupe (exact): one article per normalised content, then per canonical URL, then per article_id.
 
 The article kept from a group of copies is chosen the same way on every runner: the earliest
 ``published_at`` (records without a date come last), then the smallest ``article_id``, then the
@@ -72,7 +72,11 @@ class _PickKept(beam.DoFn):
 
 
 class Dedupe(beam.PTransform):
-    """Article -> the kept Articles (main) and DuplicateRows (``duplicates``)."""
+    """Article -> the kept Articles (main) and DuplicateRows (``duplicates``).
+
+    Reasons: ``same_content``, ``same_url``, ``same_id`` (a given id seen again with other text).
+    After it, ``article_id`` is unique among the kept articles.
+    """
 
     def expand(self, articles):
         by_content = (
@@ -89,7 +93,16 @@ class Dedupe(beam.PTransform):
             | "Group Same URL" >> beam.GroupByKey()
             | "Keep One Per URL" >> beam.ParDo(_PickKept("same_url")).with_outputs(DUPLICATES, main="kept")
         )
-        kept = (by_url.kept, with_url[1]) | "Merge Kept" >> beam.Flatten()
+        after_url = (by_url.kept, with_url[1]) | "Merge Kept" >> beam.Flatten()
+        # Two records may carry the same given id with different text (a feed re-sending an updated
+        # story): article_id must stay a unique key of articles/, so one of them is kept.
+        by_id = (
+            after_url
+            | "Key By Article Id" >> beam.Map(lambda a: (a.article_id, a))
+            | "Group Same Id" >> beam.GroupByKey()
+            | "Keep One Per Id" >> beam.ParDo(_PickKept("same_id")).with_outputs(DUPLICATES, main="kept")
+        )
+        kept = by_id.kept
         # A content group's kept article may itself lose to an earlier copy of its URL: point its
         # content duplicates at the article that was finally kept, so every duplicate_of is in articles/.
         content_dups = (
@@ -100,5 +113,5 @@ class Dedupe(beam.PTransform):
             | "Join Content Dups To URL Losers" >> beam.CoGroupByKey()
             | "Point At Final Kept" >> beam.FlatMap(repoint)
         )
-        duplicates = (content_dups, by_url[DUPLICATES]) | "Merge Duplicates" >> beam.Flatten()
+        duplicates = (content_dups, by_url[DUPLICATES], by_id[DUPLICATES]) | "Merge Duplicates" >> beam.Flatten()
         return {"kept": kept, DUPLICATES: duplicates}

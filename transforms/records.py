@@ -182,7 +182,7 @@ class DuplicateRow(BaseModel):
 
     article_id: str
     duplicate_of: str
-    reason: str  # 'same_content' | 'same_url'
+    reason: str  # 'same_content' | 'same_url' | 'same_id'
     source_file: str
     source_line: Optional[int] = None
     url: Optional[str] = None
