@@ -41,28 +41,15 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+# What deploy/spark/submit.sh does the same way: the common settings (ports, worker pool, NEWSBEAM,
+# PYTHON), the state folder and its cleanup, the wheel, the worker pool and the run.
+# shellcheck source-path=SCRIPTDIR source=../lib/portable-submit.sh
+source "$here/../lib/portable-submit.sh"
 
 flink_master="${FLINK_MASTER:-localhost:8081}"
 jar="${JOB_SERVER_JAR:-$here/beam-runners-flink-1.19-job-server-2.77.0.jar}"
 java="${JAVA:-java}"
-job_port="${JOB_PORT:-8099}"
-artifact_port="${ARTIFACT_PORT:-8098}"
-expansion_port="${EXPANSION_PORT:-8097}"
-artifacts_dir="${ARTIFACTS_DIR:-/tmp/beam-artifact-staging}"
-worker_pool="${WORKER_POOL:-docker}"
-worker_image="${WORKER_IMAGE:-newsbeam-worker:0.1.0}"
-runners_cache="${RUNNERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/newsbeam/beam-2.77.0}"
 parallelism="${PARALLELISM:-2}"
-pool_port=50000   # Beam's boot program starts its worker pool on this port
-
-if [ -x "$repo/.venv/bin/newsbeam" ]; then
-  newsbeam="${NEWSBEAM:-$repo/.venv/bin/newsbeam}"
-  python="${PYTHON:-$repo/.venv/bin/python}"
-else
-  newsbeam="${NEWSBEAM:-newsbeam}"
-  python="${PYTHON:-python3}"
-fi
 
 if [ ! -f "$jar" ]; then
   cat >&2 <<MSG
@@ -74,103 +61,22 @@ MSG
   exit 3
 fi
 
-state="$(mktemp -d "${TMPDIR:-/tmp}/newsbeam-flink.XXXXXX")"
-pids=()
-pool_container=""
-# shellcheck disable=SC2329  # run by the EXIT trap
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if [ -n "$pool_container" ]; then
-    docker stop "$pool_container" >/dev/null 2>&1 || true
-  fi
-  echo "submit: logs kept in $state" >&2
-}
-trap cleanup EXIT
+init_state flink
 
-wait_for_port() {  # wait_for_port PORT PID NAME: until something listens on localhost:PORT
-  local port="$1" pid="$2" name="$3" _
-  for _ in $(seq 1 600); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      return 0
-    fi
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      echo "submit: $name exited before listening on port $port; see $state/$name.log" >&2
-      exit 1
-    fi
-    sleep 0.2
-  done
-  echo "submit: nothing listening on port $port after 120 s ($name); see $state/$name.log" >&2
-  exit 1
-}
-
-# 1. The wheel that the workers install. Built into the state folder, so the checkout is not touched
-#    beyond pip's own build/ folder.
-echo "submit: building the newsbeam wheel" >&2
-"$python" -m pip wheel --quiet --no-deps -w "$state/dist" "$repo"
-wheel="$(ls "$state"/dist/newsbeam-*.whl)"
+# 1. The wheel that the workers install.
+build_wheel
 
 # 2. The job server. It submits the job to the Flink cluster at $flink_master.
 mkdir -p "$artifacts_dir"
 echo "submit: starting the Flink job server for $flink_master" >&2
 # shellcheck disable=SC2086  # JAVA_OPTS is a list of flags
-"$java" ${JAVA_OPTS:-} -jar "$jar" \
+start_job_server "$java" ${JAVA_OPTS:-} -jar "$jar" \
   --flink-master="$flink_master" \
   --job-port="$job_port" --artifact-port="$artifact_port" --expansion-port="$expansion_port" \
-  --artifacts-dir="$artifacts_dir" \
-  > "$state/job-server.log" 2>&1 &
-pids+=("$!")
-wait_for_port "$job_port" "$!" job-server
+  --artifacts-dir="$artifacts_dir"
 
 # 3. The SDK worker pool.
-case "$worker_pool" in
-  docker)
-    pool_container="newsbeam-pool-$$"
-    mounts=()
-    for dir in ${DATA_DIRS:-/data}; do
-      mounts+=(-v "$dir:$dir")
-    done
-    echo "submit: starting worker pool container $worker_image" >&2
-    docker run --rm --detach --name "$pool_container" --network host "${mounts[@]}" \
-      "$worker_image" --worker_pool > "$state/worker-pool.id"
-    (docker logs --follow "$pool_container" > "$state/worker-pool.log" 2>&1 &)
-    wait_for_port "$pool_port" "" worker-pool
-    ;;
-  local)
-    # As tests/test_runners.py does: Beam's boot program pip-installs the staged wheel into this
-    # environment, which must therefore be one used for nothing else.
-    for need in python-boot worker-venv/bin/python; do
-      [ -e "$runners_cache/$need" ] || { echo "submit: $runners_cache/$need missing: run 'make runners'" >&2; exit 3; }
-    done
-    echo "submit: starting the local worker pool" >&2
-    (cd "$state" && exec env -u PYTHONPATH PATH="$runners_cache/worker-venv/bin:$PATH" \
-      RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1 \
-      "$runners_cache/worker-venv/bin/python" -m apache_beam.runners.worker.worker_pool_main \
-      --service_port="$pool_port" --container_executable="$runners_cache/python-boot" \
-      > "$state/worker-pool.log" 2>&1) &
-    pids+=("$!")
-    wait_for_port "$pool_port" "$!" worker-pool
-    ;;
-  none) ;;
-  *) echo "submit: WORKER_POOL must be docker, local or none, not '$worker_pool'" >&2; exit 2 ;;
-esac
+start_worker_pool
 
 # 4. The job. newsbeam waits for it to finish and exits 0 only when its counts reconcile.
-echo "submit: running newsbeam on Flink" >&2
-set +e
-"$newsbeam" run "$@" \
-  --runner=PortableRunner \
-  --job_endpoint="localhost:$job_port" \
-  --artifact_endpoint="localhost:$artifact_port" \
-  --environment_type=EXTERNAL \
-  --environment_config="localhost:$pool_port" \
-  --parallelism="$parallelism" \
-  --extra_package="$wheel"
-status=$?
-set -e
-exit "$status"
+run_newsbeam_portable Flink --parallelism="$parallelism" -- "$@"

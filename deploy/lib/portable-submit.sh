@@ -1,0 +1,160 @@
+# shellcheck shell=bash
+# The mechanics shared by deploy/flink/submit.sh and deploy/spark/submit.sh. Sourced by them (after
+# `set -euo pipefail`), not run on its own. Each of them runs newsbeam through a Beam job server
+# (PortableRunner), with the Python SDK workers in a worker pool (EXTERNAL environment) and newsbeam
+# staged to them as a wheel. The engine script reads its own settings, checks its job-server jar and
+# says how to start the job server; the rest is here:
+#
+#   init_state NAME          a state folder for logs and the wheel (${TMPDIR:-/tmp}/newsbeam-NAME.XXXXXX),
+#                            and the EXIT trap that stops what was started and names that folder
+#   build_wheel              builds the newsbeam wheel into the state folder; sets $wheel
+#   start_job_server CMD...  runs CMD in the background (log: job-server.log), waits for $job_port
+#   start_worker_pool        starts the SDK worker pool on $pool_port as WORKER_POOL says
+#   run_newsbeam_portable ENGINE [FLAG...] -- [ARG...]
+#                            `newsbeam run ARG...` with the PortableRunner/EXTERNAL flags, FLAG... and
+#                            --extra_package=$wheel; exits with newsbeam's status
+#   wait_for_port PORT PID NAME
+#
+# Sourcing it reads the settings common to both engines (described in their headers): JOB_PORT,
+# ARTIFACT_PORT, EXPANSION_PORT, ARTIFACTS_DIR, WORKER_POOL, WORKER_IMAGE, DATA_DIRS, RUNNERS_CACHE,
+# NEWSBEAM and PYTHON. It starts nothing.
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+job_port="${JOB_PORT:-8099}"
+artifact_port="${ARTIFACT_PORT:-8098}"
+# shellcheck disable=SC2034  # used in the engine scripts' job-server command
+expansion_port="${EXPANSION_PORT:-8097}"
+# shellcheck disable=SC2034  # used in the engine scripts' job-server command
+artifacts_dir="${ARTIFACTS_DIR:-/tmp/beam-artifact-staging}"
+worker_pool="${WORKER_POOL:-docker}"
+worker_image="${WORKER_IMAGE:-newsbeam-worker:0.1.0}"
+runners_cache="${RUNNERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/newsbeam/beam-2.77.0}"
+pool_port=50000   # Beam's boot program starts its worker pool on this port
+
+if [ -x "$repo/.venv/bin/newsbeam" ]; then
+  newsbeam="${NEWSBEAM:-$repo/.venv/bin/newsbeam}"
+  python="${PYTHON:-$repo/.venv/bin/python}"
+else
+  newsbeam="${NEWSBEAM:-newsbeam}"
+  python="${PYTHON:-python3}"
+fi
+
+state=""
+pids=()
+pool_container=""
+wheel=""
+
+init_state() {  # init_state NAME: the state folder, and the cleanup when the script exits
+  state="$(mktemp -d "${TMPDIR:-/tmp}/newsbeam-$1.XXXXXX")"
+  trap cleanup EXIT
+}
+
+# shellcheck disable=SC2329  # run by the EXIT trap
+cleanup() {
+  local pid
+  for pid in ${pids[@]+"${pids[@]}"}; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in ${pids[@]+"${pids[@]}"}; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ -n "$pool_container" ]; then
+    docker stop "$pool_container" >/dev/null 2>&1 || true
+  fi
+  echo "submit: logs kept in $state" >&2
+}
+
+wait_for_port() {  # wait_for_port PORT PID NAME: until something listens on localhost:PORT
+  local port="$1" pid="$2" name="$3" _
+  for _ in $(seq 1 600); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return 0
+    fi
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "submit: $name exited before listening on port $port; see $state/$name.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  echo "submit: nothing listening on port $port after 120 s ($name); see $state/$name.log" >&2
+  exit 1
+}
+
+# The wheel that the workers install. Built into the state folder, so the checkout is not touched
+# beyond pip's own build/ folder.
+build_wheel() {
+  echo "submit: building the newsbeam wheel" >&2
+  "$python" -m pip wheel --quiet --no-deps -w "$state/dist" "$repo"
+  wheel="$(ls "$state"/dist/newsbeam-*.whl)"
+}
+
+start_job_server() {  # start_job_server COMMAND...: the job server, in the background
+  "$@" > "$state/job-server.log" 2>&1 &
+  pids+=("$!")
+  wait_for_port "$job_port" "$!" job-server
+}
+
+# The SDK worker pool.
+start_worker_pool() {
+  local dir need
+  local -a mounts=()
+  case "$worker_pool" in
+    docker)
+      pool_container="newsbeam-pool-$$"
+      for dir in ${DATA_DIRS:-/data}; do
+        mounts+=(-v "$dir:$dir")
+      done
+      echo "submit: starting worker pool container $worker_image" >&2
+      docker run --rm --detach --name "$pool_container" --network host ${mounts[@]+"${mounts[@]}"} \
+        "$worker_image" --worker_pool > "$state/worker-pool.id"
+      (docker logs --follow "$pool_container" > "$state/worker-pool.log" 2>&1 &)
+      wait_for_port "$pool_port" "" worker-pool
+      ;;
+    local)
+      # As tests/test_runners.py does: Beam's boot program pip-installs the staged wheel into this
+      # environment, which must therefore be one used for nothing else.
+      for need in python-boot worker-venv/bin/python; do
+        [ -e "$runners_cache/$need" ] || { echo "submit: $runners_cache/$need missing: run 'make runners'" >&2; exit 3; }
+      done
+      echo "submit: starting the local worker pool" >&2
+      (cd "$state" && exec env -u PYTHONPATH PATH="$runners_cache/worker-venv/bin:$PATH" \
+        RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1 \
+        "$runners_cache/worker-venv/bin/python" -m apache_beam.runners.worker.worker_pool_main \
+        --service_port="$pool_port" --container_executable="$runners_cache/python-boot" \
+        > "$state/worker-pool.log" 2>&1) &
+      pids+=("$!")
+      wait_for_port "$pool_port" "$!" worker-pool
+      ;;
+    none) ;;
+    *) echo "submit: WORKER_POOL must be docker, local or none, not '$worker_pool'" >&2; exit 2 ;;
+  esac
+}
+
+# The job. newsbeam waits for it to finish and exits 0 only when its counts reconcile; the script
+# exits with newsbeam's status (and the EXIT trap cleans up).
+run_newsbeam_portable() {  # run_newsbeam_portable ENGINE [FLAG...] -- [ARG...]
+  local engine="$1" status
+  local -a engine_flags=()
+  shift
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    engine_flags+=("$1")
+    shift
+  done
+  if [ $# -gt 0 ]; then
+    shift  # the --
+  fi
+  echo "submit: running newsbeam on $engine" >&2
+  set +e
+  "$newsbeam" run "$@" \
+    --runner=PortableRunner \
+    --job_endpoint="localhost:$job_port" \
+    --artifact_endpoint="localhost:$artifact_port" \
+    --environment_type=EXTERNAL \
+    --environment_config="localhost:$pool_port" \
+    ${engine_flags[@]+"${engine_flags[@]}"} \
+    --extra_package="$wheel"
+  status=$?
+  set -e
+  exit "$status"
+}
