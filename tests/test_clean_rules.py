@@ -409,3 +409,77 @@ def test_many_short_lines_page():
     result = clean_page(page)
     assert result.paragraphs == ()
     assert len(result.removed) + (result.title is not None) == 20000
+
+
+# --------------------------------------------------------------------------------------
+# Scripts and languages beyond the Latin-script eight: Chinese, Arabic, Polish.
+
+CHINESE_PAGE = """首页 > 新闻 > 国际
+北京宣布扩建地铁网络
+北京宣布扩建地铁网络
+2024年3月12日 10:15 来源：新华社
+分享到微信
+北京市政府周二宣布，将在明年扩建地铁网络，新增三条线路连接机场和新城区。
+官员表示，新线路预计每天可以服务超过一百万名乘客，并将大大缩短通勤时间。
+专家认为，这项计划有助于缓解城市交通拥堵，但也提醒建设成本可能会继续上升。
+市民对此普遍表示欢迎，许多人希望新线路能够尽快开通。
+相关新闻
+上海发布新的公交计划
+广州地铁客流创新高
+版权所有 © 2024 新闻网
+"""
+
+ARABIC_PAGE = """الرئيسية > أخبار > اقتصاد
+الحكومة تعلن خطة جديدة لدعم الشركات الصغيرة
+الحكومة تعلن خطة جديدة لدعم الشركات الصغيرة
+أعلنت الحكومة يوم الثلاثاء عن خطة جديدة لدعم الشركات الصغيرة والمتوسطة في جميع أنحاء البلاد.
+وقال وزير الاقتصاد إن الخطة تشمل قروضا ميسرة وتخفيضات ضريبية للشركات الناشئة.
+اقرأ أيضا: ارتفاع أسعار النفط في الأسواق العالمية
+ويرى خبراء أن هذه الخطوة قد تساعد على خلق آلاف الوظائف خلال السنوات المقبلة.
+شارك على فيسبوك
+جميع الحقوق محفوظة © 2024
+"""
+
+POLISH_PAGE = """Strona główna > Wiadomości > Kraj
+Rząd zapowiada nowe inwestycje w kolej
+Rząd zapowiada nowe inwestycje w kolej
+Autor: Jan Kowalski
+12 marca 2024, 10:15
+Rząd ogłosił we wtorek plan inwestycji w kolej o wartości kilkunastu miliardów złotych.
+Minister infrastruktury powiedział, że pierwsze prace rozpoczną się jeszcze w tym roku.
+Zobacz także: Nowe pociągi na trasie Warszawa - Kraków
+Eksperci uważają, że inwestycje skrócą czas podróży między największymi miastami.
+Udostępnij
+Reklama
+Wszelkie prawa zastrzeżone
+"""
+
+
+def test_chinese_page():
+    result = clean_page(CHINESE_PAGE)
+    assert result.title == "北京宣布扩建地铁网络"
+    assert result.published == "2024年3月12日 10:15"
+    assert result.paragraphs[0].startswith("北京市政府周二宣布")
+    assert result.paragraphs[-1].startswith("市民对此普遍表示欢迎")
+    reasons = {r.text: r.reason for r in result.removed}
+    assert reasons["相关新闻"] == "widget_heading"
+    assert reasons["版权所有 © 2024 新闻网"] == "footer"
+    assert "上海发布新的公交计划" in reasons and "分享到微信" in reasons
+
+
+def test_arabic_page_keeps_the_paragraph_after_a_read_also_box():
+    result = clean_page(ARABIC_PAGE)
+    assert result.title == "الحكومة تعلن خطة جديدة لدعم الشركات الصغيرة"
+    assert len(result.paragraphs) == 3
+    assert result.paragraphs[-1].startswith("ويرى خبراء")
+    reasons = {r.text: r.reason for r in result.removed}
+    assert reasons["اقرأ أيضا: ارتفاع أسعار النفط في الأسواق العالمية"] == "see_also"
+    assert reasons["شارك على فيسبوك"] == "share"
+    assert reasons["جميع الحقوق محفوظة © 2024"] == "footer"
+
+
+def test_polish_page_keeps_the_paragraph_after_a_see_also_box():
+    result = clean_page(POLISH_PAGE)
+    assert (result.byline, result.published) == ("Jan Kowalski", "12 marca 2024, 10:15")
+    assert result.paragraphs[-1].startswith("Eksperci uważają")
+    assert {r.reason for r in result.removed} >= {"see_also", "share", "ad_marker", "footer", "breadcrumb"}

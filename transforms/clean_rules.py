@@ -133,7 +133,8 @@ _LABELS: dict[str, frozenset[str]] = {
         "advertentie|annonce|sponsorisé|gesponsert|patrocinado|sponsorizzato|"
         "story continues below advertisement|article continues below advertisement|"
         "continue reading below|advertisement continue reading below|"
-        "scroll to continue with content|continue reading the main story"),
+        "scroll to continue with content|continue reading the main story|"
+        "广告|廣告|إعلان|اعلان|реклама"),
     "widget_heading": _words(
         "most popular|most read|most viewed|most shared|most commented|most emailed|popular|"
         "popular posts|popular stories|popular articles|popular now|trending|trending now|"
@@ -167,7 +168,11 @@ _LABELS: dict[str, frozenset[str]] = {
         "najpopularniejsze|najczęściej czytane|najnowsze|polecane|zobacz też|zobacz także|"
         "czytaj także|czytaj też|podobne artykuły|ostatnie komentarze|tagi|"
         "meest gelezen|populair|laatste nieuws|gerelateerde artikelen|lees ook|meer nieuws|"
-        "recente berichten|recente reacties"),
+        "recente berichten|recente reacties|"
+        "相关新闻|相關新聞|相关阅读|相關閱讀|延伸阅读|延伸閱讀|推荐阅读|推薦閱讀|相关文章|相關文章|热门新闻|熱門新聞|热门推荐|热门文章|最新新闻|最新文章|猜你喜欢|热点新闻|"
+        "排行榜|الأكثر قراءة|الأكثر مشاهدة|الأكثر تداولا|أخبار ذات صلة|اخبار ذات صلة|مقالات ذات صلة|"
+        "مواضيع ذات صلة|آخر الأخبار|اخر الاخبار|أخبار متعلقة|популярное|самое читаемое|"
+        "похожие статьи|похожие новости|последние новости|читайте также|новости по теме|по теме"),
     "comment_form": _words(
         "comments|comment|kommentare|kommentar|commentaires|commentaire|comentarios|"
         "comentario|commenti|commento|comentários|comentário|komentarze|komentarz|reacties|"
@@ -177,7 +182,9 @@ _LABELS: dict[str, frozenset[str]] = {
         "load comments|cancel reply|name|website|your email|your name|"
         "laisser un commentaire|ajouter un commentaire|kommentar schreiben|"
         "deja un comentario|lascia un commento|deixe um comentário|dodaj komentarz|"
-        "plaats een reactie"),
+        "plaats een reactie|"
+        "评论|評論|发表评论|發表評論|网友评论|التعليقات|تعليقات|أضف تعليق|اضف تعليق|комментарии|комментарий|"
+        "оставить комментарий"),
     "share": _words(
         "share|shares|share this|share this article|share this story|share this post|"
         "share article|share story|share on facebook|share on twitter|share via email|tweet|"
@@ -186,7 +193,8 @@ _LABELS: dict[str, frozenset[str]] = {
         "messenger|sms|copy link|copy url|link copied|get short url|save|saved|"
         "bookmark|teilen|artikel teilen|drucken|partager|partager cet article|imprimer|"
         "compartir|compartir en facebook|imprimir|condividi|stampa|compartilhar|partilhar|"
-        "udostępnij|drukuj|delen|afdrukken|text size|order reprints|reprints"),
+        "udostępnij|drukuj|delen|afdrukken|text size|order reprints|reprints|"
+        "分享|分享到|分享至|打印|شارك|مشاركة|شارك على فيسبوك|شارك على تويتر|طباعة|поделиться|печать"),
     "subscribe": _words(
         "subscribe|subscribe now|subscribe today|subscribers only|sign in|sign up|log in|"
         "login|log out|logout|register|my account|account|newsletter|newsletters|"
@@ -208,12 +216,15 @@ _LABELS: dict[str, frozenset[str]] = {
         "quem somos|polityka prywatności|regulamin|o nas|privacybeleid|"
         "algemene voorwaarden|over ons|sitemap|site map|accessibility|ad choices|"
         "your ad choices|adchoices|advertise|advertise with us|careers|jobs|rss|rss feeds|"
-        "help|faq"),
+        "help|faq|"
+        "联系我们|聯繫我們|关于我们|關於我們|隐私政策|隱私政策|免责声明|网站地图|اتصل بنا|من نحن|سياسة الخصوصية|شروط الاستخدام|"
+        "контакты|о нас|политика конфиденциальности|пользовательское соглашение"),
     "navigation": _words(
         "back to top|top|skip to content|skip to main content|skip to navigation|"
         "menu|open menu|close|search|suche|recherche|buscar|cerca|pesquisar|szukaj|zoeken|"
         "home|homepage|accueil|startseite|inicio|início|strona główna|back|go back|zurück|"
-        "retour|volver|indietro|voltar|powrót|terug|previous|next|zurück zur übersicht"),
+        "retour|volver|indietro|voltar|powrót|terug|previous|next|zurück zur übersicht|"
+        "首页|首頁|返回首页|返回顶部|الرئيسية|الصفحة الرئيسية|главная|поиск"),
     "read_more": _words(
         "read more|continue reading|read the full story|read full story|read full article|"
         "read the full article|read the rest|more|show more|load more|view more|see more|"
@@ -230,7 +241,8 @@ _SEE_ALSO = re.compile(
     r"voir aussi|lire également|lesen sie auch|lesen sie mehr|auch lesen|mehr dazu|"
     r"mehr zum thema|lee también|lea también|ver también|leggi anche|leia também|"
     r"veja também|leia mais|czytaj także|czytaj też|zobacz też|zobacz także|lees ook|"
-    r"lees meer|bekijk ook|see more)\b|"
+    r"lees meer|bekijk ook|see more|相关阅读|相關閱讀|延伸阅读|延伸閱讀|推荐阅读|相关新闻|相關新聞|"
+    r"اقرأ أيضا|اقرأ أيضاً|إقرأ أيضا|إقرأ أيضاً|اقرأ ايضا|читайте также|смотрите также|см также)\b|"
     r"^(?:on|at|from|auf|sur|en|su|em|na|op) [\w-]+(?:\.[\w-]+)*\.[a-z]{2,6} ")
 
 # Short keys starting with these are widget headings ("More Great Stories", "Weitere
@@ -290,6 +302,7 @@ _PHRASE_SOURCES: dict[str, str] = {
         r"all rights? reserved|tous droits réservés|alle rechte vorbehalten|"
         r"todos los derechos reservados|tutti i diritti riservati|"
         r"todos os direitos reservados|wszelkie prawa zastrzeżone|alle rechten voorbehouden|"
+        r"版权所有|版權所有|جميع الحقوق محفوظة|все права защищены|"
         r"^copyright\b|^\(c\) \d{4}|^© ?\d{4}|is a registered trademark|"
         r"(?:this|the) (?:material|content) may not be (?:published|reproduced)|"
         r"is part of [^.]{1,60}, an? [^.]{0,60}(?:media|publish)|"
@@ -388,6 +401,7 @@ _DATE = re.compile(
     + r"\.?,? (?:de )?" + _YEAR                                    # 20. November 2019
     + r"|" + _YEAR + r"-\d\d-\d\d"                                 # 2019-11-20
     + r"|\d{1,2}[./-]\d{1,2}[./-](?:" + _YEAR + r"|\d\d)"          # 20.11.2019, 11/20/19
+    + r"|" + _YEAR + r"年\d{1,2}月\d{1,2}日"                        # 2019年11月20日
     + r")\b" + _TIME,
     re.IGNORECASE)
 
@@ -808,6 +822,10 @@ _COMMENTS_AFTER = 40.0    # prose words after the title that make a comment mark
 _ISOLATED_SHARE = 0.5     # weight of a prose line between two non-prose lines
 _NEAR_SHARE = 0.1         # the run after the headline must hold this share of the best run
 _IN_BODY_REASONS = frozenset({"caption", "ad_marker"})
+# Lines that interrupt an article in the middle ('See also ...' boxes, ad labels): the article runs
+# on across them, so they cost little and do not isolate the paragraphs around them.
+_INTERRUPTION_REASONS = frozenset({"see_also", "ad_marker"})
+_INTERRUPTION_PENALTY = 3.0
 _LIST_WORDS = 4.0         # a list of the article has items this long on average
 _LIST_BREAKERS = frozenset({"widget_heading", "see_also", "subscribe", "promo"}) | _BARRIER_REASONS
 _MAX_SHORT_RUN = 2        # longer runs of short lines inside the article are link lists
@@ -819,6 +837,8 @@ def line_value(line: _Line) -> float:
         return -_BARRIER
     if line.boilerplate in _WIDGET_REASONS:
         return -_WIDGET_PENALTY
+    if line.boilerplate in _INTERRUPTION_REASONS:
+        return -_INTERRUPTION_PENALTY
     if line.boilerplate is not None or line.meta or line.repeated:
         return -_SHORT_PENALTY
     if line.prose:
@@ -832,11 +852,18 @@ def line_values(lines: list[_Line]) -> list[float]:
     """``line_value`` of every line; a prose line with no prose line next to it (a teaser
     between a headline and a date) counts for only _ISOLATED_SHARE of its words."""
     values = [line_value(line) for line in lines]
+
+    def neighbour(index: int, step: int) -> bool:
+        index += step
+        while 0 <= index < len(lines) and lines[index].boilerplate in _INTERRUPTION_REASONS:
+            index += step
+        return 0 <= index < len(lines) and values[index] >= 0
+
     for index, line in enumerate(lines):
         if values[index] <= 0:
             continue
-        before = index > 0 and values[index - 1] >= 0
-        after = index + 1 < len(lines) and values[index + 1] >= 0
+        before = neighbour(index, -1)
+        after = neighbour(index, 1)
         if not before and not after:
             values[index] *= _ISOLATED_SHARE
     return values
