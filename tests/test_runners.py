@@ -4,7 +4,7 @@ The input is seeds/ plus a few hundred generated articles with duplicates and ba
 
 * the in-process FnApiRunner (the default),
 * the same with ``--direct_running_mode=multi_processing --direct_num_workers=2``,
-* Prism, Beam's portable Go runner, in LOOPBACK mode,
+* Prism, Beam's portable Go runner, in LOOPBACK mode, in batch and in streaming mode (``--streaming``),
 * Prism with SDK workers in a separate worker pool that receives the project as a built wheel
   (``--extra_package``), the way code reaches workers on a cluster.
 
@@ -99,6 +99,13 @@ def test_multi_processing_two_workers(corpus, reference, tmp_path):
 def test_prism_loopback(corpus, reference, tmp_path):
     prism = need(PRISM)
     out = run(corpus[0], tmp_path / "out", "--runner=PrismRunner", f"--prism_location={prism}")
+    assert_same_output(reference, out)
+
+
+def test_prism_streaming_mode(corpus, reference, tmp_path):
+    """Beam's streaming mode (--streaming) on the same bounded input gives the same files."""
+    prism = need(PRISM)
+    out = run(corpus[0], tmp_path / "out", "--runner=PrismRunner", f"--prism_location={prism}", "--streaming")
     assert_same_output(reference, out)
 
 
