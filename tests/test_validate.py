@@ -52,6 +52,9 @@ def test_naive_date_is_taken_as_utc():
     ({"text": "ok", "title": {"x": 1}}, "wrong_type"),
     ({"text": "ok", "published_at": "yesterday"}, "bad_date"),
     ({"text": "ok", "published_at": 1700000000}, "bad_date"),
+    ({"text": "ok", "published_at": "1700000000"}, "bad_date"),  # not read as a Unix time
+    ({"text": "ok", "published_at": "0001-01-01T00:30:00+01:00"}, "bad_date"),  # before year 1 in UTC
+    ({"text": "ok", "published_at": "9999-12-31T23:30:00-01:00"}, "bad_date"),  # after year 9999 in UTC
     ({"text": " \n\t "}, "empty_text"),
     ({"text": "abc\x00\x01\x02\x03"}, "binary_content"),
 ])

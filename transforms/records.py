@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 InputFormat = Literal["txt", "jsonl", "parquet"]
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def has_lone_surrogates(text: str) -> bool:
@@ -71,14 +72,22 @@ class ArticleInput(BaseModel):
     def _dates_are_iso_strings(cls, value):
         if value is not None and not isinstance(value, (str, datetime)):
             raise ValueError(f"must be an ISO 8601 string, not a {type(value).__name__}")
+        if isinstance(value, str) and not _ISO_DATE_START.match(value.strip()):
+            # pydantic would also read "1700000000" as a Unix time; the contract is ISO 8601
+            raise ValueError("must be an ISO 8601 date or date-time (YYYY-MM-DD...)")
         return value
 
     @field_validator("published_at")
     @classmethod
     def _naive_dates_are_utc(cls, value: Optional[datetime]) -> Optional[datetime]:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc) if value is not None else None
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01T00:30+01:00 has no UTC time in datetime's range
+            raise ValueError("is outside the representable range of dates once converted to UTC") from None
 
 
 class Entity(BaseModel):
@@ -92,12 +101,22 @@ class Entity(BaseModel):
     end: int
 
 
+class LineRemoval(BaseModel):
+    """A page line the cleaner removed, and why (a reason code of transforms.clean_rules.REASONS)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    reason: str
+
+
 class Article(BaseModel):
     """An article as it travels through the stages; later stages fill the later fields."""
 
     article_id: str
     source_file: str
     source_line: Optional[int] = None
+    format: InputFormat = "txt"
     url: Optional[str] = None
     canonical_url: Optional[str] = None
     source: Optional[str] = None
@@ -112,7 +131,7 @@ class Article(BaseModel):
     byline: Optional[str] = None
     published_text: Optional[str] = None
     removed_line_count: int = 0
-    removed_lines: tuple[tuple[str, str], ...] = ()  # (line, reason), only with keep_removed_lines
+    removed_lines: tuple[LineRemoval, ...] = ()  # only with keep_removed_lines
     # Language
     language: Optional[str] = None
     language_probability: Optional[float] = None

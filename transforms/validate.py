@@ -171,6 +171,7 @@ def validate_record(raw: RawRecord, limits: ValidateLimits = ValidateLimits()) -
         article_id=article_id(parsed.id, canonical, digest),
         source_file=raw.source_file,
         source_line=raw.source_line,
+        format=raw.format,
         url=parsed.url,
         canonical_url=canonical,
         source=source,
@@ -188,7 +189,12 @@ class _Validate(beam.DoFn):
         self._valid = Metrics.counter(STAGE, "valid")
 
     def process(self, raw: RawRecord):
-        result = validate_record(raw, self._limits)
+        try:
+            result = validate_record(raw, self._limits)
+        except Exception as exc:  # a contract check that itself fails: dead-letter the record
+            result = make_rejection(STAGE, "stage_error", f"{type(exc).__name__}: {exc}", source_file=raw.source_file,
+                                    source_line=raw.source_line, payload=raw.payload,
+                                    limit=self._limits.payload_limit, fmt=raw.format)
         if isinstance(result, RejectedRow):
             Metrics.counter(STAGE, f"rejected_{result.reason}").inc()
             yield beam.pvalue.TaggedOutput(REJECTED, result)
