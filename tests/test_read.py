@@ -135,3 +135,34 @@ def test_expand_inputs_files_folders_globs(tmp_path):
         expand_inputs([str(tmp_path / "missing")])
     with pytest.raises(ValueError, match="matches no files"):
         expand_inputs([str(tmp_path / "*.parquet")])
+
+
+def test_parquet_with_invalid_utf8_and_binary_cells(tmp_path):
+    path = tmp_path / "odd.parquet"
+    # A string column whose bytes are not UTF-8 (written as binary, then relabelled as string).
+    bad = pa.array([b"fine text", b"Caf\xe9 latin-1"], pa.binary()).view(pa.string())
+    pq.write_table(pa.table({"text": bad, "raw": pa.array([b"\xc3\xa9", b"x"], pa.binary())}), path)
+    got = records(path)
+    assert [json.loads(r.payload)["text"] for r in got] == ["fine text", "Café latin-1"]
+    assert [r.text_encoding for r in got] == ["utf-8", "cp1252"]
+    assert json.loads(got[0].payload)["raw"] == "é"  # decoded, not "b'\\xc3\\xa9'"
+
+
+def test_file_name_that_is_not_utf8_is_read_and_shown_escaped(tmp_path):
+    import os
+
+    name = os.fsdecode(b"caf\xe9-story.txt")
+    (tmp_path / name).write_text("Body text.")
+    (path,) = expand_inputs([str(tmp_path)])
+    (rec,) = records(path)
+    assert rec.payload == "Body text." and rec.source_file.endswith("caf\\xe9-story.txt")
+    rec.source_file.encode("utf-8")  # valid Unicode: it can be written to Parquet
+
+
+def test_glob_matching_folders_reads_what_is_inside(tmp_path):
+    (tmp_path / "day1").mkdir()
+    (tmp_path / "day1" / "a.txt").write_text("a")
+    (tmp_path / "feed.jsonl").write_text("{}")
+    assert expand_inputs([str(tmp_path / "*")]) == sorted([str(tmp_path / "day1" / "a.txt"),
+                                                           str(tmp_path / "feed.jsonl")])
+    assert expand_inputs([str(tmp_path / "day*")]) == [str(tmp_path / "day1" / "a.txt")]

@@ -18,7 +18,6 @@ import gzip
 import io
 import json
 import os
-import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator, Optional, Union
 
@@ -83,16 +82,17 @@ def expand_inputs(paths: Iterable[str]) -> list[str]:
     found: set[str] = set()
     for path in paths:
         if any(ch in path for ch in "*?["):
-            matches = [m for m in glob.glob(path, recursive=True) if os.path.isfile(m)]
-            if not matches and "://" in path:
-                matches = [m.path for r in FileSystems.match([path]) for m in r.metadata_list]
-            if not matches:
+            matches = glob.glob(path, recursive=True)
+            files = [os.path.abspath(m) for m in matches if os.path.isfile(m)]
+            for folder in (m for m in matches if os.path.isdir(m)):  # a pattern may match folders too
+                files.extend(_files_under(folder))
+            if not files and "://" in path:
+                files = [m.path for r in FileSystems.match([path]) for m in r.metadata_list]
+            if not files:
                 raise ValueError(f"input pattern {path!r} matches no files")
-            found.update(os.path.abspath(m) if "://" not in m else m for m in matches)
+            found.update(files)
         elif os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.update(os.path.abspath(os.path.join(root, f)) for f in files if not f.startswith("."))
+            found.update(_files_under(path))
         elif os.path.isfile(path):
             found.add(os.path.abspath(path))
         elif "://" in path and FileSystems.exists(path):
@@ -100,6 +100,15 @@ def expand_inputs(paths: Iterable[str]) -> list[str]:
         else:
             raise ValueError(f"input {path!r} does not exist (give files, folders or glob patterns)")
     return sorted(found)
+
+
+def _files_under(folder: str) -> list[str]:
+    """Every file below ``folder``, recursively, skipping hidden files and folders."""
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files.extend(os.path.abspath(os.path.join(root, n)) for n in names if not n.startswith("."))
+    return files
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -192,8 +201,23 @@ def _strip_cr(line: bytes) -> bytes:
     return line[:-1] if line.endswith(b"\r") else line
 
 
+def display_name(path: str) -> str:
+    """``path`` as valid Unicode: bytes of a file name that are not UTF-8 are shown as \\xNN escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def read_file(path: str, limits: ReadLimits = ReadLimits()) -> Iterator[Union[RawRecord, RejectedRow]]:
-    """Every record of one input file, or rejections saying why a record or the file failed."""
+    """Every record of one input file, or rejections saying why a record or the file failed.
+
+    ``source_file`` of what it yields is ``display_name(path)``, so that names that are not valid
+    UTF-8 still reach Parquet.
+    """
+    name = display_name(path)
+    for item in _read_file(path, limits):
+        yield item if item.source_file == name else item.model_copy(update={"source_file": name})
+
+
+def _read_file(path: str, limits: ReadLimits) -> Iterator[Union[RawRecord, RejectedRow]]:
     fmt = input_format(path)
     if fmt is None:
         yield make_rejection(STAGE, "unsupported_file_type",
@@ -215,7 +239,7 @@ def read_file(path: str, limits: ReadLimits = ReadLimits()) -> Iterator[Union[Ra
         yield make_rejection(STAGE, "decompressed_too_large",
                              f"more than {limits.max_decompressed_bytes} bytes after decompression; rest of file skipped",
                              source_file=path, source_line=line, payload="", limit=limits.payload_limit, fmt=fmt)
-    except (OSError, EOFError, zlib.error) as exc:
+    except Exception as exc:  # dead-letter whatever else goes wrong with the file, never sink the run
         # Truncated gzip, unreadable file: the records read before the fault were yielded above.
         yield make_rejection(STAGE, "unreadable_file", f"{type(exc).__name__}: {exc}",
                              source_file=path, source_line=line, payload="", limit=limits.payload_limit, fmt=fmt)
@@ -260,17 +284,45 @@ def _read_parquet(path: str, stream: BinaryIO, limits: ReadLimits) -> Iterator[U
                              source_file=path, payload="", limit=limits.payload_limit, fmt="parquet")
         return
     row = 0
-    for batch in parquet.iter_batches(batch_size=256):
-        for values in batch.to_pylist():
-            row += 1
-            payload = json.dumps(values, default=str, ensure_ascii=False)
-            if len(payload) > limits.max_record_bytes:
-                yield make_rejection(STAGE, "record_too_large",
-                                     f"row of {len(payload)} characters, over the record limit",
-                                     source_file=path, source_line=row, payload=payload,
-                                     limit=limits.payload_limit, fmt="parquet")
-            else:
-                yield RawRecord(source_file=path, source_line=row, format="parquet", payload=payload)
+    try:
+        for batch in parquet.iter_batches(batch_size=256):
+            for values in _batch_rows(batch):
+                row += 1
+                yield _parquet_record(path, row, values, limits)
+    except Exception as exc:  # a corrupt page or cell: rows before it are kept, the rest is rejected
+        yield make_rejection(STAGE, "unreadable_file", f"from row {row + 1}: {type(exc).__name__}: {exc}",
+                             source_file=path, source_line=row + 1, payload="", limit=limits.payload_limit,
+                             fmt="parquet")
+
+
+def _batch_rows(batch) -> list[dict]:
+    """Rows of a record batch; string columns holding invalid UTF-8 are read as bytes instead, so
+    each cell goes through the same decoding fallback as file bytes."""
+    import pyarrow as pa
+
+    try:
+        return batch.to_pylist()
+    except UnicodeDecodeError:
+        columns = [column.cast(pa.binary()) if pa.types.is_string(column.type)
+                   else column.cast(pa.large_binary()) if pa.types.is_large_string(column.type) else column
+                   for column in batch.columns]
+        return pa.RecordBatch.from_arrays(columns, names=batch.schema.names).to_pylist()
+
+
+def _parquet_record(path: str, row: int, values: dict, limits: ReadLimits) -> Union[RawRecord, RejectedRow]:
+    """One Parquet row as a JSON payload; binary cells are decoded like file bytes."""
+    encoding = "utf-8"
+    for key, value in values.items():
+        if isinstance(value, (bytes, bytearray)):
+            values[key], used = decode_bytes(bytes(value))
+            if key == "text":
+                encoding = used
+    payload = json.dumps(values, default=str, ensure_ascii=False)
+    if len(payload) > limits.max_record_bytes:
+        return make_rejection(STAGE, "record_too_large", f"row of {len(payload)} characters, over the record limit",
+                              source_file=path, source_line=row, payload=payload, limit=limits.payload_limit,
+                              fmt="parquet")
+    return RawRecord(source_file=path, source_line=row, format="parquet", payload=payload, text_encoding=encoding)
 
 
 class _ReadFile(beam.DoFn):
@@ -283,10 +335,10 @@ class _ReadFile(beam.DoFn):
     def setup(self):
         self._progress = Progress(STAGE, "files read")
 
-    def process(self, path: str):
+    def process(self, encoded_path: bytes):
         self._files.inc()
         self._progress.add()
-        for item in read_file(path, self._limits):
+        for item in read_file(os.fsdecode(encoded_path), self._limits):
             if isinstance(item, RejectedRow):
                 Metrics.counter(STAGE, f"rejected_{item.reason}").inc()
                 yield beam.pvalue.TaggedOutput(REJECTED, item)
@@ -308,7 +360,8 @@ class ReadArticles(beam.PTransform):
     def expand(self, pbegin):
         return (
             pbegin
-            | "List Input Files" >> beam.Create(self._files)
+            # As bytes: a file name that is not valid UTF-8 cannot travel as a str through Beam's coders.
+            | "List Input Files" >> beam.Create([os.fsencode(f) for f in self._files])
             | "Spread Files" >> beam.Reshuffle()
             | "Read Records" >> beam.ParDo(_ReadFile(self._limits)).with_outputs(REJECTED, main="records")
         )
