@@ -64,3 +64,20 @@ def test_same_given_id_keeps_one(runner_options):
                     equal_to([("story-1", "First version."), ("story-2", "Other.")]), label="Kept")
         assert_that(out[DUPLICATES] | "Dups" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
                     equal_to([("story-1", "story-1", "same_id")]), label="Duplicates")
+
+
+def test_repointing_does_not_confuse_articles_that_share_an_id(runner_options):
+    # Two different records share the id s1: only the one with url B loses (to r), so p2, a copy
+    # of the s1 with url A, must keep pointing at s1.
+    inputs = [
+        art("s1", "Text X.", url="https://x.org/A", day=2),
+        art("p2", "text x.", day=3),
+        art("s1", "Text Y.", url="https://x.org/B", day=4),
+        art("r", "Text Z.", url="https://x.org/B", day=1),
+    ]
+    with TestPipeline(options=runner_options) as p:
+        out = p | beam.Create(inputs) | Dedupe()
+        assert_that(out[DUPLICATES] | "Dups" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
+                    equal_to([("p2", "s1", "same_content"), ("s1", "r", "same_url")]), label="Duplicates")
+        assert_that(out["kept"] | "Kept" >> beam.Map(lambda a: (a.article_id, a.text)),
+                    equal_to([("s1", "Text X."), ("r", "Text Z.")]), label="Kept")

@@ -104,11 +104,13 @@ class Dedupe(beam.PTransform):
         )
         kept = by_id.kept
         # A content group's kept article may itself lose to an earlier copy of its URL: point its
-        # content duplicates at the article that was finally kept, so every duplicate_of is in articles/.
+        # content duplicates at the article that was finally kept. After the content pass the
+        # content hash is unique, so it is the join key (article ids are not unique until the id pass).
         content_dups = (
             {
-                "dups": by_content[DUPLICATES] | "Key By Kept Id" >> beam.Map(lambda d: (d.duplicate_of, d)),
-                "lost_to": by_url[DUPLICATES] | "Key By Loser Id" >> beam.Map(lambda d: (d.article_id, d.duplicate_of)),
+                "dups": by_content[DUPLICATES] | "Key By Content" >> beam.Map(lambda d: (d.content_hash, d)),
+                "lost_to": by_url[DUPLICATES] | "Key Losers By Content" >> beam.Map(
+                    lambda d: (d.content_hash, d.duplicate_of)),
             }
             | "Join Content Dups To URL Losers" >> beam.CoGroupByKey()
             | "Point At Final Kept" >> beam.FlatMap(repoint)
