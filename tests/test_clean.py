@@ -55,7 +55,7 @@ def test_clean_text_removes_learnt_lines_only_where_learnt(runner_options):
     with TestPipeline(options=runner_options) as p:
         out = p | beam.Create(arts) | CleanText(CleanConfig(keep_removed_lines=True))
         assert_that(out.articles | beam.Map(lambda a: (a.source, HOUSE_PROMO in a.paragraphs,
-                                                        (HOUSE_PROMO, "recurring_in_source") in a.removed_lines)),
+                                                        (HOUSE_PROMO, "recurring_in_source") in [(r.text, r.reason) for r in a.removed_lines])),
                     equal_to([("big.example", False, True)] * 6 + [("small.example", True, False)] * 4))
 
 
@@ -72,3 +72,19 @@ def test_page_with_nothing_left_is_rejected(runner_options):
         out = p | beam.Create([empty]) | CleanText()
         assert_that(out.rejected | beam.Map(lambda r: (r.stage, r.reason, r.article_id, r.payload)),
                     equal_to([("clean", "empty_body", "e", "Menu\nHome\nSearch\n")]))
+
+
+def test_late_rejections_replay_the_record_and_honour_the_payload_limit(runner_options):
+    import json
+
+    from transforms.rejects import replay_payload
+
+    from_jsonl = Article(article_id="j1", source_file="f.jsonl", source_line=7, format="jsonl",
+                         url="https://x.org/1", given_title="T", text="Menu\nHome\nSearch\n" * 20, content_hash="j")
+    replay = json.loads(replay_payload(from_jsonl))
+    assert replay == {"id": "j1", "url": "https://x.org/1", "title": "T", "text": from_jsonl.text}
+    with TestPipeline(options=runner_options) as p:
+        out = p | beam.Create([from_jsonl]) | CleanText(CleanConfig(payload_limit=40))
+        assert_that(out.rejected | beam.Map(lambda r: (r.reason, r.format, r.source_line, len(r.payload),
+                                                        r.payload_truncated, r.payload_chars)),
+                    equal_to([("empty_body", "jsonl", 7, 40, True, len(replay_payload(from_jsonl)))]))

