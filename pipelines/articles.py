@@ -86,6 +86,7 @@ def parse_model_flags(values: Optional[Sequence[str]]) -> dict[str, str]:
         lang, sep, name = value.partition("=")
         if not sep or not lang:
             raise ValueError(f"--ner-model takes LANG=PACKAGE (or LANG= to turn a language off), got {value!r}")
+        lang = lang.strip().lower()
         if name:
             models[lang] = name
         else:
@@ -133,8 +134,11 @@ def config_from_args(args: argparse.Namespace) -> JobConfig:
                         payload_limit=args.payload_limit),
         validate=ValidateLimits(max_text_chars=args.max_text_chars, payload_limit=args.payload_limit),
         clean=CleanConfig(learn_recurring=not args.no_learn_boilerplate, min_source_pages=args.boilerplate_min_pages,
-                          share=args.boilerplate_share, keep_removed_lines=args.keep_removed_lines),
-        entities=EntityConfig(models=parse_model_flags(args.ner_model), batch_size=args.ner_batch_size),
+                          share=args.boilerplate_share, keep_removed_lines=args.keep_removed_lines,
+                          payload_limit=args.payload_limit),
+        language=LanguageConfig(payload_limit=args.payload_limit),
+        entities=EntityConfig(models=parse_model_flags(args.ner_model), batch_size=args.ner_batch_size,
+                              payload_limit=args.payload_limit),
         rows_per_file=args.rows_per_file,
     )
 
@@ -174,8 +178,8 @@ def remove_stale_staging(output: str) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def run(argv: Optional[Sequence[str]] = None) -> dict:
-    """Run the job; returns the run summary (the content of run.json)."""
+def prepare(argv: Optional[Sequence[str]] = None) -> tuple[JobConfig, beam.Pipeline]:
+    """Parse flags and build the pipeline. Raises ValueError for anything the user must fix."""
     args, beam_args = make_parser().parse_known_args(argv)
     unknown = unknown_flags(beam_args)
     if unknown:
@@ -183,16 +187,26 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
                          "nor an Apache Beam pipeline option")
     config = config_from_args(args)
     options = pipeline_options(beam_args)
-    remove_stale_staging(config.output)
     pipeline = build_pipeline(config, options)
     print(f"newsbeam: run {config.run_id}: {', '.join(config.inputs)} -> {os.path.abspath(config.output)} "
           f"on {options.view_as(StandardOptions).runner}", file=sys.stderr, flush=True)
+    return config, pipeline
+
+
+def execute(config: JobConfig, pipeline: beam.Pipeline) -> dict:
+    """Run a prepared pipeline; returns the run summary (the content of run.json)."""
+    remove_stale_staging(config.output)
     pipeline.run().wait_until_finish()
     with open(os.path.join(config.output, RUN_FILE), encoding="utf-8") as handle:
         summary = json.load(handle)
     if summary.get("run_id") != config.run_id:
         raise RuntimeError(f"{config.output}/{RUN_FILE} is not from this run; the output was not published")
     return summary
+
+
+def run(argv: Optional[Sequence[str]] = None) -> dict:
+    """Run the job; returns the run summary (the content of run.json)."""
+    return execute(*prepare(argv))
 
 
 def describe(summary: dict, output: str) -> str:
@@ -206,16 +220,27 @@ def describe(summary: dict, output: str) -> str:
     )
 
 
+EXIT_OK, EXIT_UNRECONCILED, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Exit 0: published, counts reconcile; 1: published, counts do not reconcile; 2: usage error,
+    nothing run; 3: the run failed, the previous output is untouched."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        summary = run(argv)
+        config, pipeline = prepare(argv)
     except ValueError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
-        return 2
-    output = make_parser().parse_known_args(argv)[0].output
-    print(describe(summary, output))
-    return 0 if summary["reconciled"] else 1
+        return EXIT_USAGE
+    try:
+        summary = execute(config, pipeline)
+    except Exception as exc:  # report, and say what happened to the output; the traceback is in the log above
+        LOG.exception("run %s failed", config.run_id)
+        print(f"newsbeam: error: the run failed ({type(exc).__name__}: {str(exc)[:500]}); "
+              f"{os.path.abspath(config.output)} was not changed", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    print(describe(summary, config.output))
+    return EXIT_OK if summary["reconciled"] else EXIT_UNRECONCILED
 
 
 if __name__ == "__main__":

@@ -116,6 +116,7 @@ def test_rerun_gives_identical_tables(out, tmp_path):
         assert first == second
         for rel in first:
             assert pq.read_table(out / rel).equals(pq.read_table(again / rel)), rel
+            assert (out / rel).read_bytes() == (again / rel).read_bytes(), rel
 
 
 def test_bad_arguments_are_clear_errors(tmp_path):
@@ -126,6 +127,9 @@ def test_bad_arguments_are_clear_errors(tmp_path):
     proc = run_cli("--input", SEEDS, "--output", str(tmp_path / "mine"))
     assert proc.returncode == 2 and "refusing to replace" in proc.stderr
     assert (tmp_path / "mine" / "thesis.docx").read_text() == "years of work"
+    (tmp_path / "afile").write_text("x")
+    proc = run_cli("--input", SEEDS, "--output", str(tmp_path / "afile" / "out"))
+    assert proc.returncode == 2 and "is not a folder" in proc.stderr
     proc = run_cli("--input", SEEDS, "--ouput", str(tmp_path / "typo"))  # Beam would drop it silently
     assert proc.returncode == 2 and "unknown option(s) --ouput" in proc.stderr
     assert not (tmp_path / "typo").exists()
@@ -153,3 +157,19 @@ def test_removed_lines_can_be_audited(tmp_path):
     assert ("Please enter your comment!", "comment_form") in mine
     assert len(mine) == kirby["removed_line_count"]
     assert {r["article_id"] for r in removed} <= set(articles)
+
+
+def test_a_failed_run_exits_3_and_leaves_the_output(tmp_path, monkeypatch, capsys):
+    from pipelines import articles
+
+    out = tmp_path / "out"
+    assert articles.main(["--input", SEEDS, "--output", str(out), "--runner=FnApiRunner"]) == 0
+    before = (out / "run.json").read_text()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("transforms.write.write_part", disk_full)
+    assert articles.main(["--input", SEEDS, "--output", str(out), "--runner=FnApiRunner"]) == 3
+    assert "the run failed" in capsys.readouterr().err
+    assert (out / "run.json").read_text() == before

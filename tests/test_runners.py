@@ -70,10 +70,12 @@ def tables(output):
 
 
 def assert_same_output(reference, other):
+    """Same files, same rows, and the same bytes."""
     want, got = tables(reference), tables(other)
     assert sorted(got) == sorted(want)
     for path, table in want.items():
-        assert got[path].equals(table), f"{path} differs"
+        assert got[path].equals(table), f"{path} holds other rows"
+        assert (reference / path).read_bytes() == (other / path).read_bytes(), f"{path} differs in bytes"
 
 
 def test_reference_run_holds_what_was_planted(corpus, reference):

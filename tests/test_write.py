@@ -87,6 +87,16 @@ def test_write_outputs_partitions_shards_and_publishes(tmp_path, runner_options)
     assert not [n for n in os.listdir(tmp_path) if "staging" in n or "replaced" in n]
 
 
+def test_an_empty_articles_table_still_has_a_readable_file(tmp_path, runner_options):
+    import duckdb
+
+    out = tmp_path / "out"
+    _run_write(tmp_path, out, [], runner_options)
+    got = duckdb.connect().execute("SELECT count(*) FROM read_parquet(?, hive_partitioning=true)",
+                                   [str(out / "articles" / "**" / "*.parquet")]).fetchall()
+    assert got == [(0,)]
+
+
 def test_rerun_replaces_the_output_whole(tmp_path, runner_options):
     out = tmp_path / "out"
     _run_write(tmp_path, out, _articles(3) + _articles(2, "fr"), runner_options, run_id="first")

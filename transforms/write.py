@@ -111,8 +111,9 @@ def entity_rows(article: Article) -> list[EntityRow]:
 
 
 def removed_line_rows(article: Article) -> list[RemovedLineRow]:
-    return [RemovedLineRow(article_id=article.article_id, source=article.source, ordinal=i, text=text, reason=reason)
-            for i, (text, reason) in enumerate(article.removed_lines)]
+    return [RemovedLineRow(article_id=article.article_id, source=article.source, ordinal=i, text=line.text,
+                           reason=line.reason)
+            for i, line in enumerate(article.removed_lines)]
 
 
 def partition_dir(table: Table, row: dict) -> str:
@@ -151,8 +152,10 @@ def write_part(staging: str, table: Table, partition: str, shard: int, shards: i
 
 
 def write_empty(staging: str, table: Table) -> dict:
-    """A zero-row file, so that a glob over an empty table still finds its schema."""
-    return write_part(staging, table, "", 0, 1, [])
+    """A zero-row file, so that a glob over an empty table still finds its schema (a partitioned
+    table gets it in its 'und' partition)."""
+    partition = f"{table.partition_by}=und" if table.partition_by else ""
+    return write_part(staging, table, partition, 0, 1, [])
 
 
 def check_output_replaceable(output: str) -> None:
@@ -160,6 +163,9 @@ def check_output_replaceable(output: str) -> None:
     output = os.path.abspath(output)
     if os.path.exists(output) and not os.path.isdir(output):
         raise ValueError(f"--output {output} exists and is not a folder")
+    parent = os.path.dirname(output)
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise ValueError(f"--output {output}: {parent} is not a folder")
     if os.path.isdir(output) and os.listdir(output) and not os.path.isfile(os.path.join(output, RUN_FILE)):
         raise ValueError(
             f"refusing to replace {output}: it is not empty and holds no {RUN_FILE}, so it is not a newsbeam "
@@ -228,9 +234,8 @@ class _Publish(beam.DoFn):
     def process(self, manifest, counts):
         manifest = list(manifest)
         for name in self._tables:
-            table = TABLES[name]
-            if not table.partition_by and not any(m["table"] == name for m in manifest):
-                manifest.append(write_empty(self._staging, table))
+            if not any(m["table"] == name for m in manifest):
+                manifest.append(write_empty(self._staging, TABLES[name]))
         yield publish(self._staging, self._output, summarise(counts, manifest, self._run))
 
 
