@@ -149,8 +149,6 @@ def test_parquet_with_invalid_utf8_and_binary_cells(tmp_path):
 
 
 def test_file_name_that_is_not_utf8_is_read_and_shown_escaped(tmp_path):
-    import os
-
     name = os.fsdecode(b"caf\xe9-story.txt")
     (tmp_path / name).write_text("Body text.")
     (path,) = expand_inputs([str(tmp_path)])

@@ -10,7 +10,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from transforms.records import Article, ArticleRow, Entity, RawRecord
 from transforms.rejects import make_rejection
 from transforms.schema import arrow_schema
-from transforms.write import (TABLES, WriteOutputs, article_row, check_output_replaceable, entity_rows,
+from transforms.write import (TABLES, WriteOutputs, check_output_replaceable, entity_rows,
                               partition_dir, shard_of)
 
 
