@@ -51,15 +51,7 @@ jar="${JOB_SERVER_JAR:-$here/beam-runners-flink-1.19-job-server-2.77.0.jar}"
 java="${JAVA:-java}"
 parallelism="${PARALLELISM:-2}"
 
-if [ ! -f "$jar" ]; then
-  cat >&2 <<MSG
-submit: no job-server jar at $jar
-  Fetch it where Maven Central serves Beam's runner artifacts, e.g.
-    mvn dependency:copy -Dartifact=org.apache.beam:beam-runners-flink-1.19-job-server:2.77.0 -DoutputDirectory=$here
-  and/or set JOB_SERVER_JAR. (On the development machine this artifact was not served.)
-MSG
-  exit 3
-fi
+require_job_server_jar "$jar" org.apache.beam:beam-runners-flink-1.19-job-server:2.77.0
 
 init_state flink
 

@@ -158,3 +158,16 @@ run_newsbeam_portable() {  # run_newsbeam_portable ENGINE [FLAG...] -- [ARG...]
   set -e
   exit "$status"
 }
+
+require_job_server_jar() {  # require_job_server_jar JAR MAVEN_COORDINATES: exit 3 with advice if missing
+  local jar="$1" coordinates="$2"
+  if [ ! -f "$jar" ]; then
+    cat >&2 <<MSG
+submit: no job-server jar at $jar
+  Fetch it where Maven Central serves Beam's runner artifacts, e.g.
+    mvn dependency:copy -Dartifact=$coordinates -DoutputDirectory=$(dirname "$jar")
+  and/or set JOB_SERVER_JAR. (On the development machine this artifact was not served.)
+MSG
+    exit 3
+  fi
+}

@@ -47,15 +47,7 @@ java="${JAVA:-java}"
 jvm_opens=(--add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
            --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED)
 
-if [ ! -f "$jar" ]; then
-  cat >&2 <<MSG
-submit: no job-server jar at $jar
-  Fetch it where Maven Central serves Beam's runner artifacts, e.g.
-    mvn dependency:copy -Dartifact=org.apache.beam:beam-runners-spark-3-job-server:2.77.0 -DoutputDirectory=$here
-  and/or set JOB_SERVER_JAR. (On the development machine this artifact was not served.)
-MSG
-  exit 3
-fi
+require_job_server_jar "$jar" org.apache.beam:beam-runners-spark-3-job-server:2.77.0
 
 init_state spark
 
