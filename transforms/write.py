@@ -239,20 +239,23 @@ class _Publish(beam.DoFn):
         yield publish(self._staging, self._output, summarise(counts, manifest, self._run))
 
 
-def _count_keys(kind: str) -> Callable:
-    def keys(row):
-        if kind == "articles":
-            return [("articles", 1), (f"language.{row.language}", 1), (f"entity_status.{row.entity_status}", 1)]
-        if kind == "duplicates":
-            return [("duplicates", 1), (f"duplicate.{row.reason}", 1)]
-        if kind == "rejected":
-            extra = [("records_in", 1)] if row.stage == "read" else []
-            return [("rejected", 1), (f"reject.{row.stage}.{row.reason}", 1)] + extra
-        if kind == "entities":
-            return [("entity_rows", 1)]
-        return [("records_in", 1)]  # raw records
+# What each output adds to run.json's counts (summed per key by "Sum Counts").
+def _record_counts(_record) -> list[tuple[str, int]]:
+    return [("records_in", 1)]
 
-    return keys
+
+def _article_counts(article: Article) -> list[tuple[str, int]]:
+    return [("articles", 1), (f"language.{article.language}", 1), (f"entity_status.{article.entity_status}", 1)]
+
+
+def _duplicate_counts(row: DuplicateRow) -> list[tuple[str, int]]:
+    return [("duplicates", 1), (f"duplicate.{row.reason}", 1)]
+
+
+def _rejected_counts(row: RejectedRow) -> list[tuple[str, int]]:
+    # A rejection at read stands for a record that never became a RawRecord: it is also a record in.
+    extra = [("records_in", 1)] if row.stage == "read" else []
+    return [("rejected", 1), (f"reject.{row.stage}.{row.reason}", 1)] + extra
 
 
 class WriteOutputs(beam.PTransform):
@@ -293,11 +296,11 @@ class WriteOutputs(beam.PTransform):
         manifest = (manifests | "Merge Manifests" >> beam.Flatten()
                     | "Collect Manifest" >> beam.combiners.ToList())
         count_inputs = [
-            pcolls["records"] | "Count Records In" >> beam.FlatMap(_count_keys("records")),
-            articles | "Count Articles" >> beam.FlatMap(_count_keys("articles")),
+            pcolls["records"] | "Count Records In" >> beam.FlatMap(_record_counts),
+            articles | "Count Articles" >> beam.FlatMap(_article_counts),
             rows["entities"] | "Count Entity Rows" >> beam.Map(lambda _: ("entity_rows", 1)),
-            pcolls["duplicates"] | "Count Duplicates" >> beam.FlatMap(_count_keys("duplicates")),
-            pcolls["rejected"] | "Count Rejected" >> beam.FlatMap(_count_keys("rejected")),
+            pcolls["duplicates"] | "Count Duplicates" >> beam.FlatMap(_duplicate_counts),
+            pcolls["rejected"] | "Count Rejected" >> beam.FlatMap(_rejected_counts),
         ]
         counts = (count_inputs | "Merge Counts" >> beam.Flatten()
                   | "Sum Counts" >> beam.CombinePerKey(sum)
