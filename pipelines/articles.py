@@ -204,11 +204,6 @@ def execute(config: JobConfig, pipeline: beam.Pipeline) -> dict:
     return summary
 
 
-def run(argv: Optional[Sequence[str]] = None) -> dict:
-    """Run the job; returns the run summary (the content of run.json)."""
-    return execute(*prepare(argv))
-
-
 def describe(summary: dict, output: str) -> str:
     langs = ", ".join(f"{k}={v}" for k, v in summary["articles_by_language"].items()) or "none"
     reasons = ", ".join(f"{k}={v}" for k, v in summary["rejected_by_reason"].items()) or "none"
