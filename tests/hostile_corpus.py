@@ -64,7 +64,7 @@ def write_corpus(folder: str, bomb_bytes: int = 6 << 30) -> dict[str, str]:
     expect["bomb.txt.gz"] = "rejected:read.decompressed_too_large"
     whole = gzip.compress(b"".join(json.dumps({"id": f"t{i}", "text": article(f"gzip-{i}")}).encode() + b"\n"
                                    for i in range(3000)))
-    put("truncated.jsonl.gz", whole[: len(whole) // 2], "rejected:read.unreadable_file")
+    put("truncated.jsonl.gz", whole[: len(whole) // 2], "rejected:read.truncated_file")
     bad_lines = [
         b"not json at all",
         b"[1, 2, 3]",

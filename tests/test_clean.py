@@ -6,6 +6,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.clean import CleanConfig, CleanText, LearnRecurringLines, clean_article
 from transforms.clean_rules import line_fingerprint
+from transforms.config import RunConfig
 from transforms.records import Article
 
 # Prose the line rules keep (a long sentence ending in a period), repeated on every page of a site.
@@ -53,7 +54,7 @@ def test_learn_recurring_lines_per_source(runner_options):
 def test_clean_text_removes_learnt_lines_only_where_learnt(runner_options):
     arts = [page("big.example", i) for i in range(6)] + [page("small.example", i) for i in range(4)]
     with TestPipeline(options=runner_options) as p:
-        out = p | beam.Create(arts) | CleanText(CleanConfig(keep_removed_lines=True))
+        out = p | beam.Create(arts) | CleanText(RunConfig(keep_removed_lines=True))
         assert_that(out.articles | beam.Map(lambda a: (a.source, HOUSE_PROMO in a.paragraphs,
                                                         (HOUSE_PROMO, "recurring_in_source") in [(r.text, r.reason) for r in a.removed_lines])),
                     equal_to([("big.example", False, True)] * 6 + [("small.example", True, False)] * 4))
@@ -62,7 +63,7 @@ def test_clean_text_removes_learnt_lines_only_where_learnt(runner_options):
 def test_learning_can_be_turned_off(runner_options):
     arts = [page("big.example", i) for i in range(6)]
     with TestPipeline(options=runner_options) as p:
-        out = p | beam.Create(arts) | CleanText(CleanConfig(learn_recurring=False))
+        out = p | beam.Create(arts) | CleanText(RunConfig(clean=CleanConfig(learn_recurring=False)))
         assert_that(out.articles | beam.Map(lambda a: HOUSE_PROMO in a.paragraphs), equal_to([True] * 6))
 
 
@@ -79,12 +80,12 @@ def test_late_rejections_replay_the_record_and_honour_the_payload_limit(runner_o
 
     from transforms.rejects import replay_payload
 
-    from_jsonl = Article(article_id="j1", source_file="f.jsonl", source_line=7, format="jsonl",
+    from_jsonl = Article(article_id="j1", given_id="1", source="x.org", source_file="f.jsonl", source_line=7, format="jsonl",
                          url="https://x.org/1", given_title="T", text="Menu\nHome\nSearch\n" * 20, content_hash="j")
     replay = json.loads(replay_payload(from_jsonl))
-    assert replay == {"id": "j1", "url": "https://x.org/1", "title": "T", "text": from_jsonl.text}
+    assert replay == {"id": "1", "url": "https://x.org/1", "title": "T", "source": "x.org", "text": from_jsonl.text}
     with TestPipeline(options=runner_options) as p:
-        out = p | beam.Create([from_jsonl]) | CleanText(CleanConfig(payload_limit=40))
+        out = p | beam.Create([from_jsonl]) | CleanText(RunConfig(payload_limit=40))
         assert_that(out.rejected | beam.Map(lambda r: (r.reason, r.format, r.source_line, len(r.payload),
                                                         r.payload_truncated, r.payload_chars)),
                     equal_to([("empty_body", "jsonl", 7, 40, True, len(replay_payload(from_jsonl)))]))

@@ -1,10 +1,11 @@
+import json
 from datetime import datetime, timezone
 
 import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.dedupe import DUPLICATES, Dedupe, pick_kept
+from transforms.dedupe import Dedupe, pick_kept
 from transforms.records import Article
 
 
@@ -36,9 +37,9 @@ def test_dedupe_transform_content_then_url(runner_options):
     ]
     with TestPipeline(options=runner_options) as p:
         out = p | beam.Create(inputs) | Dedupe()
-        assert_that(out["kept"] | "Kept Ids" >> beam.Map(lambda a: a.article_id),
+        assert_that(out.articles | "Kept Ids" >> beam.Map(lambda a: a.article_id),
                     equal_to(["a2", "b1", "c1", "c2"]), label="Kept")
-        assert_that(out[DUPLICATES] | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
+        assert_that(out.duplicates | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
                     equal_to([("a1", "a2", "same_content"), ("b2", "b1", "same_url")]), label="Duplicates")
 
 
@@ -50,8 +51,8 @@ def test_duplicate_of_always_names_a_kept_article(runner_options):
     ]
     with TestPipeline(options=runner_options) as p:
         out = p | beam.Create(inputs) | Dedupe()
-        assert_that(out["kept"] | "Kept Ids" >> beam.Map(lambda a: a.article_id), equal_to(["c"]), label="Kept")
-        assert_that(out[DUPLICATES] | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
+        assert_that(out.articles | "Kept Ids" >> beam.Map(lambda a: a.article_id), equal_to(["c"]), label="Kept")
+        assert_that(out.duplicates | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
                     equal_to([("b", "c", "same_content"), ("a", "c", "same_url")]), label="Duplicates")
 
 
@@ -60,9 +61,9 @@ def test_same_given_id_keeps_one(runner_options):
               art("story-2", "Other.")]
     with TestPipeline(options=runner_options) as p:
         out = p | beam.Create(inputs) | Dedupe()
-        assert_that(out["kept"] | "Kept" >> beam.Map(lambda a: (a.article_id, a.text)),
+        assert_that(out.articles | "Kept" >> beam.Map(lambda a: (a.article_id, a.text)),
                     equal_to([("story-1", "First version."), ("story-2", "Other.")]), label="Kept")
-        assert_that(out[DUPLICATES] | "Dups" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
+        assert_that(out.duplicates | "Dups" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
                     equal_to([("story-1", "story-1", "same_id")]), label="Duplicates")
 
 
@@ -77,7 +78,33 @@ def test_repointing_does_not_confuse_articles_that_share_an_id(runner_options):
     ]
     with TestPipeline(options=runner_options) as p:
         out = p | beam.Create(inputs) | Dedupe()
-        assert_that(out[DUPLICATES] | "Dups" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
+        assert_that(out.duplicates | "Dups" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
                     equal_to([("p2", "s1", "same_content"), ("s1", "r", "same_url")]), label="Duplicates")
-        assert_that(out["kept"] | "Kept" >> beam.Map(lambda a: (a.article_id, a.text)),
+        assert_that(out.articles | "Kept" >> beam.Map(lambda a: (a.article_id, a.text)),
                     equal_to([("s1", "Text X."), ("r", "Text Z.")]), label="Kept")
+
+
+def test_ids_are_scoped_by_publisher(runner_options):
+    """Two publishers both number their stories from "1": both stories are kept. The same
+    publisher sending its "1" again with new text is a same_id duplicate."""
+    from transforms.records import RawRecord
+    from transforms.validate import ValidateArticles
+
+    def line(n, obj):
+        return RawRecord(source_file="feed.jsonl", source_line=n, format="jsonl", payload=json.dumps(obj))
+
+    raws = [
+        line(1, {"id": "1", "source": "Daily Planet", "text": "Dam opens after a decade of work."}),
+        line(2, {"id": "1", "source": "Gotham Gazette", "text": "Council votes to rename the harbour."}),
+        line(3, {"id": "1", "url": "https://www.tribune.example/a", "text": "Local team wins the cup."}),
+        line(4, {"id": "1", "url": "https://tribune.example/b", "text": "Local team wins the cup again."}),
+        line(5, {"id": "1", "source": "daily  planet", "text": "Dam opens, corrected figures."}),
+    ]
+    with TestPipeline(options=runner_options) as p:
+        valid = p | beam.Create(raws) | ValidateArticles()
+        out = valid.articles | Dedupe()
+        assert_that(out.articles | "Kept" >> beam.Map(lambda a: (a.source_line, a.given_id)),
+                    equal_to([(1, "1"), (2, "1"), (3, "1")]), label="Kept")
+        # line 4 is the tribune's id "1" again (publisher from the URL's host); line 5 the Planet's
+        assert_that(out.duplicates | "Dups" >> beam.Map(lambda d: (d.source_line, d.given_id, d.reason)),
+                    equal_to([(4, "1", "same_id"), (5, "1", "same_id")]), label="Duplicates")

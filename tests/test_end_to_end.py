@@ -83,7 +83,7 @@ def test_languages_and_entity_status(out):
 
 
 def test_duplicates_and_rejections_are_explained(out):
-    dups = {(d["article_id"], d["reason"]) for d in rows(out, "duplicates")}
+    dups = {(d["given_id"], d["reason"]) for d in rows(out, "duplicates")}
     assert ("wire-88213", "same_content") in dups
     assert any(r == "same_url" for _, r in dups)
     (copy,) = [d for d in rows(out, "duplicates") if d["source_file"].endswith(PYONGYANG_COPIES)]

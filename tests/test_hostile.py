@@ -84,7 +84,7 @@ def test_values_from_data_never_become_paths(hostile_run):
     assert all(p.startswith(("in/", "out/")) for p in inside), sorted(p for p in inside if not p.startswith(("in/", "out/")))
     partitions = sorted(os.listdir(out / "articles"))
     assert all(p.startswith("language=") and "/" not in p and ".." not in p for p in partitions)
-    (row,) = [r for r in pq.read_table(out / "articles").to_pylist() if r["article_id"] == "../../../etc/passwd"]
+    (row,) = [r for r in pq.read_table(out / "articles").to_pylist() if r["given_id"] == "../../../etc/passwd"]
     assert row["source"] == "../../escape"  # kept as data, used for nothing else
 
 

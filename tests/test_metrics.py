@@ -3,11 +3,12 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from conftest import SEEDS, TEST_RUNNER
-from pipelines.articles import JobConfig, build_pipeline
+from pipelines.articles import build_pipeline
+from transforms.config import RunConfig
 
 
 def test_counters_per_stage_and_reason(tmp_path):
-    config = JobConfig(inputs=[SEEDS], output=str(tmp_path / "out"))
+    config = RunConfig(inputs=[SEEDS], output=str(tmp_path / "out"))
     result = build_pipeline(config, PipelineOptions([f"--runner={TEST_RUNNER}"])).run()
     result.wait_until_finish()
     counters = {(c.key.metric.namespace, c.key.metric.name): c.committed
@@ -30,3 +31,49 @@ def test_counters_per_stage_and_reason(tmp_path):
     assert counters[("entities", "articles_no_model")] == 2
     assert counters[("write", "rows_articles")] == 6
     assert counters[("write", "rows_rejected")] == 3
+
+
+def test_stage_errors_are_counted_in_every_stage(tmp_path, monkeypatch):
+    """A record a stage raised on is counted as rejected_stage_error under that stage, as every
+    other rejection reason is."""
+    import transforms.clean as clean
+    import transforms.entities as entities
+    import transforms.language as language
+    import transforms.validate as validate
+
+    def failing_on(module, name, marker):
+        real = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            values = [a for a in args if isinstance(a, str)] + [getattr(a, "payload", "") for a in args] + [
+                getattr(a, "text", "") for a in args]
+            if any(marker in v for v in values if isinstance(v, str)):
+                raise RuntimeError(f"injected into {name}")
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, wrapper)
+
+    failing_on(validate, "parse_input", "Story V")
+    failing_on(clean, "clean_page", "Story C")
+    failing_on(language, "detect_language", "Story L")
+    failing_on(entities, "entities_of", "never")  # entities: a document-level fault below
+    real_tag = entities.tag_batch
+
+    def tag(batch, model_for, size):
+        if any("Story E" in a.text for a in batch):
+            raise RuntimeError("injected into NER")
+        return real_tag(batch, model_for, size)
+    monkeypatch.setattr(entities, "tag_batch", tag)
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    body = ("The harbour bridge reopened on Monday after two years of repairs, the city council said. "
+            "Engineers replaced the deck and the cables, and traffic is expected to return to normal by June.")
+    for name in ("V", "C", "L", "E", "ok1", "ok2"):
+        (folder / f"{name}.txt").write_text(f"Story {name} headline here\n\n{body} Story {name}.\n")
+    config = RunConfig(inputs=[str(folder)], output=str(tmp_path / "out"), max_stage_error_share=1.0)
+    result = build_pipeline(config, PipelineOptions([f"--runner={TEST_RUNNER}"])).run()
+    result.wait_until_finish()
+    counters = {(c.key.metric.namespace, c.key.metric.name): c.committed
+                for c in result.metrics().query(MetricsFilter())["counters"]}
+    for stage in ("validate", "clean", "language", "entities"):
+        assert counters.get((stage, "rejected_stage_error")) == 1, stage

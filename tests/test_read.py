@@ -78,7 +78,7 @@ def test_decode_fallback_chain():
 def test_oversized_txt_is_rejected_with_truncated_payload(tmp_path):
     path = tmp_path / "big.txt"
     path.write_text("x" * 5000)
-    (rej,) = records(path, ReadLimits(max_record_bytes=1000, payload_limit=100))
+    (rej,) = list(read_file(str(path), ReadLimits(max_record_bytes=1000), payload_limit=100))
     assert isinstance(rej, RejectedRow)
     assert (rej.stage, rej.reason, rej.payload_chars, rej.payload_truncated) == ("read", "record_too_large", 5000, True)
     assert rej.payload == "x" * 100
@@ -98,7 +98,7 @@ def test_truncated_gzip_keeps_records_before_the_fault(tmp_path):
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(data[: len(data) // 2])
     got = records(path)
-    assert isinstance(got[-1], RejectedRow) and got[-1].reason == "unreadable_file"
+    assert isinstance(got[-1], RejectedRow) and got[-1].reason == "truncated_file"
     assert all(isinstance(r, RawRecord) for r in got[:-1]) and len(got) > 1000
 
 

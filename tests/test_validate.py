@@ -28,7 +28,8 @@ def test_txt_record_becomes_article_with_content_id():
 
 def test_jsonl_fields_and_id_priority():
     art = validate_record(jsonl({"id": 42, "url": "https://x.org/a", "text": "T", "published_at": "2024-05-01T10:00:00+02:00"}))
-    assert art.article_id == "42"
+    assert art.given_id == "42"
+    assert art.article_id == article_id("42", "https://x.org/a", "ignored", publisher="x.org")
     assert art.published_at == datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
     assert art.source == "x.org"
     by_url = validate_record(jsonl({"url": "https://x.org/a?utm_source=feed", "text": "T"}))
@@ -64,7 +65,7 @@ def test_contract_violations_are_rejected_with_reason(payload, expected):
 
 def test_text_too_long_and_payload_truncated():
     raw = jsonl({"text": "a" * 500})
-    rej = validate_record(raw, ValidateLimits(max_text_chars=100, payload_limit=50))
+    rej = validate_record(raw, ValidateLimits(max_text_chars=100), payload_limit=50)
     assert rej.reason == "text_too_long"
     assert rej.payload == raw.payload[:50] and rej.payload_truncated and rej.payload_chars == len(raw.payload)
 
@@ -98,3 +99,16 @@ def test_lone_surrogates_are_replaced_and_flagged():
 
 def test_huge_metadata_field_is_rejected():
     assert reason(jsonl({"text": "ok", "title": "t" * 5000})) == "field_too_long"
+
+
+def test_a_given_id_is_scoped_by_its_publisher():
+    one = validate_record(jsonl({"id": "1", "source": "Daily Planet", "text": "A"}))
+    other = validate_record(jsonl({"id": "1", "source": "Gotham Gazette", "text": "B"}))
+    again = validate_record(jsonl({"id": " 1 ", "source": "DAILY   planet", "text": "C"}))
+    by_host = validate_record(jsonl({"id": "1", "url": "https://www.planet.example/x", "text": "D"}))
+    same_host = validate_record(jsonl({"id": "1", "url": "http://planet.example/y?utm_source=rss", "text": "E"}))
+    assert one.article_id != other.article_id  # two publishers' story "1" are two articles
+    assert one.article_id == again.article_id  # the same publisher, however the source is spelt
+    assert by_host.article_id == same_host.article_id != one.article_id
+    assert {a.given_id for a in (one, other, again, by_host)} == {"1"}
+    assert all(a.article_id.startswith("i") and len(a.article_id) == 25 for a in (one, other, by_host))

@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 
+from transforms.config import RunConfig, WriteConfig
 from transforms.records import Article, ArticleRow, Entity, RawRecord
 from transforms.rejects import make_rejection
 from transforms.schema import arrow_schema
@@ -62,7 +63,7 @@ def _run_write(tmp_path, output, articles, runner_options, rows_per_file=2, run_
             "articles": p | "Articles" >> beam.Create(articles),
             "duplicates": p | "Dups" >> beam.Create([]),
             "rejected": p | "Rejected" >> beam.Create(rej),
-        } | WriteOutputs(str(output), run_id, rows_per_file=rows_per_file)
+        } | WriteOutputs(RunConfig(output=str(output), run_id=run_id, write=WriteConfig(rows_per_file=rows_per_file)))
 
 
 def _articles(n, lang="en"):

@@ -12,42 +12,17 @@ counts distinct line fingerprints per source and keeps those found on at least
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Mapping
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.clean_rules import clean_page, page_fingerprints
+from transforms.config import CleanConfig, RunConfig
 from transforms.records import Article, LineRemoval
-from transforms.rejects import DEFAULT_PAYLOAD_LIMIT, REJECTED, reject_article, reject_fault
+from transforms.rejects import REJECTED, DeadLetterDoFn, StageOutput, reject_article
 
 STAGE = "clean"
-
-
-@dataclass(frozen=True)
-class CleanConfig:
-    learn_recurring: bool = True  # learn per-source boilerplate lines from the run
-    min_source_pages: int = 5  # a source needs this many pages in the run before it is learnt from
-    min_pages: int = 3  # a line must be on at least this many of its pages ...
-    share: float = 0.4  # ... and on at least this share of them
-    keep_removed_lines: bool = False  # carry the removed lines and their reasons to the output
-    payload_limit: int = DEFAULT_PAYLOAD_LIMIT  # characters of a rejected article kept for replay
-
-    def __post_init__(self):
-        if self.min_pages < 2:
-            raise ValueError("min_pages must be at least 2: a line on one page recurs nowhere")
-        if self.min_source_pages < self.min_pages:
-            raise ValueError("min_source_pages must be at least min_pages")
-        if not 0 < self.share <= 1:
-            raise ValueError(f"share must be in (0, 1], got {self.share}")
-
-    def threshold(self, source_pages: int) -> Optional[int]:
-        """Pages a line must be on to count as the source's boilerplate; None: do not learn."""
-        if source_pages < self.min_source_pages:
-            return None
-        return max(self.min_pages, math.ceil(self.share * source_pages))
 
 
 def clean_article(article: Article, recurring: frozenset = frozenset(), keep_removed: bool = False):
@@ -102,26 +77,22 @@ class LearnRecurringLines(beam.PTransform):
         )
 
 
-class _Clean(beam.DoFn):
+class _Clean(DeadLetterDoFn):
+    stage = STAGE
+
     def __init__(self, keep_removed: bool, payload_limit: int):
+        super().__init__(payload_limit)
         self._keep_removed = keep_removed
-        self._payload_limit = payload_limit
         self._cleaned = Metrics.counter(STAGE, "articles_cleaned")
 
-    def process(self, article: Article, recurring: Mapping[str, frozenset] = None):
+    def handle(self, article: Article, recurring: Mapping[str, frozenset] = None):
         lines = (recurring or {}).get(article.source, frozenset()) if article.source else frozenset()
-        try:
-            cleaned, removed = clean_article(article, lines, self._keep_removed)
-        except Exception as exc:  # a rule fault must not sink the run: dead-letter it
-            yield beam.pvalue.TaggedOutput(REJECTED, reject_fault(STAGE, exc, article, self._payload_limit))
-            return
+        cleaned, removed = clean_article(article, lines, self._keep_removed)
         for line in removed:
             Metrics.counter(STAGE, f"lines_removed_{line.reason}").inc()
         if not cleaned.paragraphs:
-            Metrics.counter(STAGE, "rejected_empty_body").inc()
-            yield beam.pvalue.TaggedOutput(
-                REJECTED, reject_article(STAGE, "empty_body", "no article body left after removing boilerplate", article,
-                                         self._payload_limit))
+            yield reject_article(STAGE, "empty_body", "no article body left after removing boilerplate", article,
+                                 self.payload_limit)
             return
         self._cleaned.inc()
         yield cleaned
@@ -130,14 +101,16 @@ class _Clean(beam.DoFn):
 class CleanText(beam.PTransform):
     """Article -> Article with title/paragraphs/byline/published_text; empty bodies rejected."""
 
-    def __init__(self, config: Optional[CleanConfig] = None):
+    def __init__(self, config: RunConfig = RunConfig()):
         super().__init__()
-        self._config = config or CleanConfig()
+        self._config = config
 
     def expand(self, articles):
         clean = _Clean(self._config.keep_removed_lines, self._config.payload_limit)
-        if not self._config.learn_recurring:
-            return articles | "Strip Boilerplate" >> beam.ParDo(clean).with_outputs(REJECTED, main="articles")
-        recurring = articles | "Learn Recurring Lines" >> LearnRecurringLines(self._config)
-        return articles | "Strip Boilerplate" >> beam.ParDo(
-            clean, recurring=beam.pvalue.AsDict(recurring)).with_outputs(REJECTED, main="articles")
+        if not self._config.clean.learn_recurring:
+            out = articles | "Strip Boilerplate" >> beam.ParDo(clean).with_outputs(REJECTED, main="articles")
+        else:
+            recurring = articles | "Learn Recurring Lines" >> LearnRecurringLines(self._config.clean)
+            out = articles | "Strip Boilerplate" >> beam.ParDo(
+                clean, recurring=beam.pvalue.AsDict(recurring)).with_outputs(REJECTED, main="articles")
+        return StageOutput(out.articles, out[REJECTED])

@@ -7,12 +7,14 @@ input position. Every other copy goes to the ``duplicates`` output, naming the k
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterable, Tuple
+from typing import Any, Iterable, NamedTuple, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.config import RunConfig
 from transforms.records import Article, DuplicateRow
+from transforms.rejects import REJECTED, DeadLetterDoFn, reject_fault
 
 STAGE = "dedupe"
 DUPLICATES = "duplicates"
@@ -37,6 +39,7 @@ def pick_kept(copies: Iterable[Article], reason: str) -> Tuple[Article, list[Dup
     return kept, [
         DuplicateRow(
             article_id=dup.article_id,
+            given_id=dup.given_id,
             duplicate_of=kept.article_id,
             reason=reason,
             source_file=dup.source_file,
@@ -57,12 +60,23 @@ def repoint(joined) -> Iterable[DuplicateRow]:
         yield dup if final is None else dup.model_copy(update={"duplicate_of": final})
 
 
-class _PickKept(beam.DoFn):
-    def __init__(self, reason: str):
+class DedupeOutput(NamedTuple):
+    """Dedupe's outputs: the kept articles, rejections (faults) and the dropped copies."""
+
+    articles: Any  # PCollection[Article]
+    rejected: Any  # PCollection[RejectedRow]
+    duplicates: Any  # PCollection[DuplicateRow]
+
+
+class _PickKept(DeadLetterDoFn):
+    stage = STAGE
+
+    def __init__(self, reason: str, payload_limit: int):
+        super().__init__(payload_limit)
         self._reason = reason
         self._dropped = Metrics.counter(STAGE, f"duplicates_{reason}")
 
-    def process(self, element):
+    def handle(self, element):
         _, copies = element
         kept, duplicates = pick_kept(copies, self._reason)
         yield kept
@@ -70,20 +84,30 @@ class _PickKept(beam.DoFn):
             self._dropped.inc()
             yield beam.pvalue.TaggedOutput(DUPLICATES, row)
 
+    def fault_row(self, element, exc):
+        return [reject_fault(STAGE, exc, article, self.payload_limit) for article in element[1]]
+
 
 class Dedupe(beam.PTransform):
     """Article -> the kept Articles (main) and DuplicateRows (``duplicates``).
 
-    Reasons: ``same_content``, ``same_url``, ``same_id`` (a given id seen again with other text).
-    After it, ``article_id`` is unique among the kept articles.
+    Reasons: ``same_content``, ``same_url``, ``same_id`` (the same publisher's id seen again with
+    other text). After it, ``article_id`` is unique among the kept articles.
     """
+
+    def __init__(self, config: RunConfig = RunConfig()):
+        super().__init__()
+        self._payload_limit = config.payload_limit
+
+    def _keep_one(self, reason: str):
+        return beam.ParDo(_PickKept(reason, self._payload_limit)).with_outputs(DUPLICATES, REJECTED, main="kept")
 
     def expand(self, articles):
         by_content = (
             articles
             | "Key By Content Hash" >> beam.Map(lambda a: (a.content_hash, a))
             | "Group Same Content" >> beam.GroupByKey()
-            | "Keep One Per Content" >> beam.ParDo(_PickKept("same_content")).with_outputs(DUPLICATES, main="kept")
+            | "Keep One Per Content" >> self._keep_one("same_content")
         )
         with_url = by_content.kept | "Split By URL Presence" >> beam.Partition(
             lambda a, _: 0 if a.canonical_url else 1, 2)
@@ -91,16 +115,16 @@ class Dedupe(beam.PTransform):
             with_url[0]
             | "Key By Canonical URL" >> beam.Map(lambda a: (a.canonical_url, a))
             | "Group Same URL" >> beam.GroupByKey()
-            | "Keep One Per URL" >> beam.ParDo(_PickKept("same_url")).with_outputs(DUPLICATES, main="kept")
+            | "Keep One Per URL" >> self._keep_one("same_url")
         )
         after_url = (by_url.kept, with_url[1]) | "Merge Kept" >> beam.Flatten()
-        # Two records may carry the same given id with different text (a feed re-sending an updated
-        # story): article_id must stay a unique key of articles/, so one of them is kept.
+        # One publisher may send the same id twice with different text (a feed re-sending an updated
+        # story): article_id (the id scoped by its publisher) must stay a unique key of articles/.
         by_id = (
             after_url
             | "Key By Article Id" >> beam.Map(lambda a: (a.article_id, a))
             | "Group Same Id" >> beam.GroupByKey()
-            | "Keep One Per Id" >> beam.ParDo(_PickKept("same_id")).with_outputs(DUPLICATES, main="kept")
+            | "Keep One Per Id" >> self._keep_one("same_id")
         )
         kept = by_id.kept
         # A content group's kept article may itself lose to an earlier copy of its URL: point its
@@ -116,4 +140,6 @@ class Dedupe(beam.PTransform):
             | "Point At Final Kept" >> beam.FlatMap(repoint)
         )
         duplicates = (content_dups, by_url[DUPLICATES], by_id[DUPLICATES]) | "Merge Duplicates" >> beam.Flatten()
-        return {"kept": kept, DUPLICATES: duplicates}
+        rejected = ((by_content[REJECTED], by_url[REJECTED], by_id[REJECTED])
+                    | "Merge Dedupe Rejections" >> beam.Flatten())
+        return DedupeOutput(kept, rejected, duplicates)

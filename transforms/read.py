@@ -18,38 +18,27 @@ import gzip
 import io
 import json
 import os
-from dataclasses import dataclass
-from typing import BinaryIO, Iterable, Iterator, Optional, Union
+from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple, Optional, Union
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms.config import DEFAULT_PAYLOAD_LIMIT, ReadLimits, RunConfig
 from transforms.progress import Progress
-from transforms.records import RawRecord, RejectedRow
-from transforms.rejects import REJECTED, make_rejection
+from transforms.records import PartialRead, RawRecord, RejectedRow
+from transforms.rejects import REJECTED, DeadLetterDoFn, is_transient, make_rejection
 
 STAGE = "read"
+PARTIAL_READS = "partial_reads"  # tag of Read's report of files it could not read to the end
+# Rejections that end the reading of a file: whatever followed the fault was never read.
+FILE_FAULTS = frozenset({"unreadable_file", "truncated_file", "decompressed_too_large"})
 TXT_SUFFIXES = (".txt", ".text")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet",)
 GZIP_SUFFIXES = (".gz", ".gzip")
 _CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """Bounds that keep memory flat whatever the input holds."""
-
-    max_record_bytes: int = 8 << 20  # one txt file or one jsonl line
-    max_decompressed_bytes: int = 4 << 30  # per compressed file (gzip bombs)
-    payload_limit: int = 4096  # characters of a rejected payload kept for replay
-
-    def __post_init__(self):
-        for name in ("max_record_bytes", "max_decompressed_bytes", "payload_limit"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be a positive number of bytes, got {getattr(self, name)}")
 
 
 def input_format(path: str) -> Optional[str]:
@@ -206,72 +195,81 @@ def display_name(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def read_file(path: str, limits: ReadLimits = ReadLimits()) -> Iterator[Union[RawRecord, RejectedRow]]:
+def read_file(path: str, limits: ReadLimits = ReadLimits(),
+              payload_limit: int = DEFAULT_PAYLOAD_LIMIT) -> Iterator[Union[RawRecord, RejectedRow]]:
     """Every record of one input file, or rejections saying why a record or the file failed.
 
-    ``source_file`` of what it yields is ``display_name(path)``, so that names that are not valid
-    UTF-8 still reach Parquet.
+    A fault that ends the file (a gzip stream cut short, a corrupt Parquet page) is the last thing
+    yielded: a rejection with a reason in ``FILE_FAULTS``, after every record read before it.
+    Transient I/O errors (see :func:`transforms.rejects.is_transient`) are raised instead, so that
+    the runner retries the read. ``source_file`` of what it yields is ``display_name(path)``, so
+    that names that are not valid UTF-8 still reach Parquet.
     """
     name = display_name(path)
-    for item in _read_file(path, limits):
+    for item in _read_file(path, limits, payload_limit):
         yield item if item.source_file == name else item.model_copy(update={"source_file": name})
 
 
-def _read_file(path: str, limits: ReadLimits) -> Iterator[Union[RawRecord, RejectedRow]]:
+def _read_file(path: str, limits: ReadLimits, payload_limit: int) -> Iterator[Union[RawRecord, RejectedRow]]:
     fmt = input_format(path)
     if fmt is None:
         yield make_rejection(STAGE, "unsupported_file_type",
                              "file name does not end in .txt, .jsonl, .ndjson or .parquet (optionally .gz)",
-                             source_file=path, payload="", limit=limits.payload_limit)
+                             source_file=path, payload="", limit=payload_limit)
         return
     line = None
     try:
         with open_input(path, limits) as stream:
             if fmt == "txt":
-                yield from _read_txt(path, stream, limits)
+                yield from _read_txt(path, stream, limits, payload_limit)
             elif fmt == "jsonl":
                 for line, data, size in bounded_lines(stream, limits.max_record_bytes):
-                    yield _jsonl_record(path, line, _strip_cr(data), size, limits)
+                    yield _jsonl_record(path, line, _strip_cr(data), size, limits, payload_limit)
                 line = None
             else:
-                yield from _read_parquet(path, stream, limits)
+                yield from _read_parquet(path, stream, limits, payload_limit)
     except DecompressedTooLarge:
         yield make_rejection(STAGE, "decompressed_too_large",
                              f"more than {limits.max_decompressed_bytes} bytes after decompression; rest of file skipped",
-                             source_file=path, source_line=line, payload="", limit=limits.payload_limit, fmt=fmt)
-    except Exception as exc:  # dead-letter whatever else goes wrong with the file, never sink the run
-        # Truncated gzip, unreadable file: the records read before the fault were yielded above.
+                             source_file=path, source_line=line, payload="", limit=payload_limit, fmt=fmt)
+    except EOFError as exc:  # a compressed stream that ends before its end marker: the file was cut short
+        yield make_rejection(STAGE, "truncated_file", f"the file ends early ({type(exc).__name__}: {exc})",
+                             source_file=path, source_line=line, payload="", limit=payload_limit, fmt=fmt)
+    except Exception as exc:  # a fault of the file itself is a verdict on it; a transient one is retried
+        if is_transient(exc):
+            raise
+        # The records read before the fault were yielded above.
         yield make_rejection(STAGE, "unreadable_file", f"{type(exc).__name__}: {exc}",
-                             source_file=path, source_line=line, payload="", limit=limits.payload_limit, fmt=fmt)
+                             source_file=path, source_line=line, payload="", limit=payload_limit, fmt=fmt)
 
 
-def _read_txt(path: str, stream: BinaryIO, limits: ReadLimits) -> Iterator[Union[RawRecord, RejectedRow]]:
+def _read_txt(path: str, stream: BinaryIO, limits: ReadLimits, payload_limit: int) -> Iterator[Union[RawRecord, RejectedRow]]:
     data = stream.read(limits.max_record_bytes + 1)
     if len(data) > limits.max_record_bytes:
         extra = 0
         while chunk := stream.read(_CHUNK):
             extra += len(chunk)
-        text, _ = decode_bytes(data[: limits.payload_limit])
+        text, _ = decode_bytes(data[: payload_limit])
         yield make_rejection(STAGE, "record_too_large",
                              f"{len(data) + extra} bytes, over the {limits.max_record_bytes}-byte record limit",
-                             source_file=path, payload=text, limit=limits.payload_limit,
+                             source_file=path, payload=text, limit=payload_limit,
                              size=len(data) + extra, fmt="txt")
         return
     text, encoding = decode_bytes(data)
     yield RawRecord(source_file=path, format="txt", payload=text, text_encoding=encoding)
 
 
-def _jsonl_record(path: str, line: int, data: bytes, size: int, limits: ReadLimits) -> Union[RawRecord, RejectedRow]:
+def _jsonl_record(path: str, line: int, data: bytes, size: int, limits: ReadLimits, payload_limit: int) -> Union[RawRecord, RejectedRow]:
     text, encoding = decode_bytes(data)
     if size > limits.max_record_bytes:
         return make_rejection(STAGE, "record_too_large",
                               f"line of {size} bytes, over the {limits.max_record_bytes}-byte record limit",
-                              source_file=path, source_line=line, payload=text, limit=limits.payload_limit,
+                              source_file=path, source_line=line, payload=text, limit=payload_limit,
                               size=size, fmt="jsonl")
     return RawRecord(source_file=path, source_line=line, format="jsonl", payload=text, text_encoding=encoding)
 
 
-def _read_parquet(path: str, stream: BinaryIO, limits: ReadLimits) -> Iterator[Union[RawRecord, RejectedRow]]:
+def _read_parquet(path: str, stream: BinaryIO, limits: ReadLimits, payload_limit: int) -> Iterator[Union[RawRecord, RejectedRow]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -280,18 +278,22 @@ def _read_parquet(path: str, stream: BinaryIO, limits: ReadLimits) -> Iterator[U
     try:
         parquet = pq.ParquetFile(stream)
     except (pa.ArrowException, OSError, ValueError) as exc:
+        if is_transient(exc):
+            raise
         yield make_rejection(STAGE, "unreadable_file", f"not a Parquet file: {type(exc).__name__}: {exc}",
-                             source_file=path, payload="", limit=limits.payload_limit, fmt="parquet")
+                             source_file=path, payload="", limit=payload_limit, fmt="parquet")
         return
     row = 0
     try:
         for batch in parquet.iter_batches(batch_size=256):
             for values in _batch_rows(batch):
                 row += 1
-                yield _parquet_record(path, row, values, limits)
+                yield _parquet_record(path, row, values, limits, payload_limit)
     except Exception as exc:  # a corrupt page or cell: rows before it are kept, the rest is rejected
+        if is_transient(exc):
+            raise
         yield make_rejection(STAGE, "unreadable_file", f"from row {row + 1}: {type(exc).__name__}: {exc}",
-                             source_file=path, source_line=row + 1, payload="", limit=limits.payload_limit,
+                             source_file=path, source_line=row + 1, payload="", limit=payload_limit,
                              fmt="parquet")
 
 
@@ -309,7 +311,7 @@ def _batch_rows(batch) -> list[dict]:
         return pa.RecordBatch.from_arrays(columns, names=batch.schema.names).to_pylist()
 
 
-def _parquet_record(path: str, row: int, values: dict, limits: ReadLimits) -> Union[RawRecord, RejectedRow]:
+def _parquet_record(path: str, row: int, values: dict, limits: ReadLimits, payload_limit: int) -> Union[RawRecord, RejectedRow]:
     """One Parquet row as a JSON payload; binary cells are decoded like file bytes."""
     encoding = "utf-8"
     for key, value in values.items():
@@ -320,48 +322,70 @@ def _parquet_record(path: str, row: int, values: dict, limits: ReadLimits) -> Un
     payload = json.dumps(values, default=str, ensure_ascii=False)
     if len(payload) > limits.max_record_bytes:
         return make_rejection(STAGE, "record_too_large", f"row of {len(payload)} characters, over the record limit",
-                              source_file=path, source_line=row, payload=payload, limit=limits.payload_limit,
+                              source_file=path, source_line=row, payload=payload, limit=payload_limit,
                               fmt="parquet")
     return RawRecord(source_file=path, source_line=row, format="parquet", payload=payload, text_encoding=encoding)
 
 
-class _ReadFile(beam.DoFn):
-    def __init__(self, limits: ReadLimits):
+class _ReadFile(DeadLetterDoFn):
+    stage = STAGE
+
+    def __init__(self, limits: ReadLimits, payload_limit: int):
+        super().__init__(payload_limit)
         self._limits = limits
         self._records = Metrics.counter(STAGE, "records")
         self._files = Metrics.counter(STAGE, "files")
+        self._partial = Metrics.counter(STAGE, "files_cut_short")
         self._progress = None
 
     def setup(self):
         self._progress = Progress(STAGE, "files read")
 
-    def process(self, encoded_path: bytes):
+    def handle(self, encoded_path: bytes):
         self._files.inc()
         self._progress.add()
-        for item in read_file(os.fsdecode(encoded_path), self._limits):
-            if isinstance(item, RejectedRow):
-                Metrics.counter(STAGE, f"rejected_{item.reason}").inc()
-                yield beam.pvalue.TaggedOutput(REJECTED, item)
-            else:
+        read = 0  # records of this file accounted for so far
+        for item in read_file(os.fsdecode(encoded_path), self._limits, self.payload_limit):
+            if isinstance(item, RejectedRow) and item.reason in FILE_FAULTS:
+                self._partial.inc()
+                yield beam.pvalue.TaggedOutput(PARTIAL_READS, PartialRead(
+                    source_file=item.source_file, records_read=read, reason=item.reason, detail=item.detail))
+            elif isinstance(item, RawRecord):
                 self._records.inc()
-                yield item
+            read += 1
+            yield item
+
+    def fault_row(self, encoded_path: bytes, exc: BaseException) -> RejectedRow:
+        return make_rejection(STAGE, "stage_error", f"{type(exc).__name__}: {exc}",
+                              source_file=display_name(os.fsdecode(encoded_path)), payload="",
+                              limit=self.payload_limit)
+
+
+class ReadOutput(NamedTuple):
+    """Read's outputs: raw records, rejections, and a report per file that ended early."""
+
+    records: Any  # PCollection[RawRecord]
+    rejected: Any  # PCollection[RejectedRow]
+    partial_reads: Any  # PCollection[PartialRead]
 
 
 class ReadArticles(beam.PTransform):
-    """Read every record of the given files. Main output: RawRecord; ``rejected``: RejectedRow."""
+    """Read every record of the given files."""
 
-    def __init__(self, files: list[str], limits: ReadLimits = ReadLimits()):
+    def __init__(self, files: list[str], config: RunConfig = RunConfig()):
         super().__init__()
         if not files:
             raise ValueError("ReadArticles needs at least one input file")
         self._files = sorted(files)
-        self._limits = limits
+        self._config = config
 
     def expand(self, pbegin):
-        return (
+        out = (
             pbegin
             # As bytes: a file name that is not valid UTF-8 cannot travel as a str through Beam's coders.
             | "List Input Files" >> beam.Create([os.fsencode(f) for f in self._files])
             | "Spread Files" >> beam.Reshuffle()
-            | "Read Records" >> beam.ParDo(_ReadFile(self._limits)).with_outputs(REJECTED, main="records")
+            | "Read Records" >> beam.ParDo(_ReadFile(self._config.read, self._config.payload_limit)).with_outputs(
+                REJECTED, PARTIAL_READS, main="records")
         )
+        return ReadOutput(out.records, out[REJECTED], out[PARTIAL_READS])

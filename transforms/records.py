@@ -117,6 +117,7 @@ class Article(BaseModel):
     source_file: str
     source_line: Optional[int] = None
     format: InputFormat = "txt"
+    given_id: Optional[str] = None  # the record's own id, unique only within its publisher
     url: Optional[str] = None
     canonical_url: Optional[str] = None
     source: Optional[str] = None
@@ -151,7 +152,9 @@ class ArticleRow(BaseModel):
     files; readers with Hive partitioning (DuckDB, Polars, pandas/pyarrow, Spark) restore it.
     """
 
-    article_id: str = Field(description="Stable id: the input's id, else from the canonical URL, else from the content.")
+    article_id: str = Field(description="Stable id, unique in the table: 'i' + hash of (publisher, the input's id), else "
+                                        "'u' + hash of the canonical URL, else 'c' + hash of the content.")
+    given_id: Optional[str] = Field(None, description="The input's own id, as given (unique only within its publisher).")
     source_file: str = Field(description="Input file the article was read from.")
     source_line: Optional[int] = Field(None, description="1-based line (jsonl) or row (parquet) in that file; null for .txt.")
     url: Optional[str] = Field(None, description="URL as given.")
@@ -200,6 +203,7 @@ class DuplicateRow(BaseModel):
     """One row of ``duplicates/``: an input record dropped as a copy of a kept article."""
 
     article_id: str
+    given_id: Optional[str] = None
     duplicate_of: str
     reason: str  # 'same_content' | 'same_url' | 'same_id'
     source_file: str
@@ -222,3 +226,17 @@ class RejectedRow(BaseModel):
     payload: str  # the raw record, truncated to payload_limit characters
     payload_truncated: bool
     payload_chars: int  # length of the untruncated payload (characters; bytes for undecodable input)
+
+
+class PartialRead(BaseModel):
+    """An input file whose reading ended on a fault: the records after it were never read.
+
+    Listed in ``run.json`` (``partial_files``) and in the run's summary line.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source_file: str
+    records_read: int  # records of the file accounted for before the fault
+    reason: str  # truncated_file | unreadable_file | decompressed_too_large
+    detail: str

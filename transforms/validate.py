@@ -24,7 +24,6 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Optional, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -32,28 +31,16 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from pydantic import ValidationError
 
+from transforms.config import DEFAULT_PAYLOAD_LIMIT, RunConfig, ValidateLimits
 from transforms.records import (Article, ArticleInput, RawRecord, RejectedRow, has_lone_surrogates,
                                 replace_lone_surrogates)
-from transforms.rejects import DEFAULT_PAYLOAD_LIMIT, REJECTED, make_rejection
+from transforms.rejects import REJECTED, STAGE_ERROR, DeadLetterDoFn, StageOutput, fault_detail, make_rejection
 
 STAGE = "validate"
 _WS = re.compile(r"\s+")
 _TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid)$", re.IGNORECASE)
 _CONTROL_OK = {"\t", "\n", "\r", "\f", "\v"}
 MAX_FIELD_CHARS = 4096  # id, url, title, source
-
-
-@dataclass(frozen=True)
-class ValidateLimits:
-    max_text_chars: int = 1_000_000
-    binary_control_ratio: float = 0.05  # share of control characters that marks binary content
-    payload_limit: int = DEFAULT_PAYLOAD_LIMIT
-
-    def __post_init__(self):
-        if self.max_text_chars <= 0:
-            raise ValueError(f"max_text_chars must be positive, got {self.max_text_chars}")
-        if not 0 < self.binary_control_ratio <= 1:
-            raise ValueError(f"binary_control_ratio must be in (0, 1], got {self.binary_control_ratio}")
 
 
 def normalise_for_hash(text: str) -> str:
@@ -91,10 +78,26 @@ def canonical_url(url: Optional[str]) -> Optional[str]:
     return urlunsplit(("https", host, path, query, ""))
 
 
-def article_id(given: Optional[str], canonical: Optional[str], digest: str) -> str:
-    """Stable id: the given id, else 'u' + hash of the canonical URL, else 'c' + content hash."""
+def publisher_key(source: Optional[str], canonical: Optional[str]) -> str:
+    """Who published a record, as the scope of its own id: the ``source`` field (case-folded,
+    whitespace collapsed), else the canonical URL's host, else '' (unknown)."""
+    if source and source.strip():
+        return _WS.sub(" ", source.casefold()).strip()
+    if canonical:
+        return urlsplit(canonical).netloc
+    return ""
+
+
+def article_id(given: Optional[str], canonical: Optional[str], digest: str, publisher: str = "") -> str:
+    """Stable id, unique across publishers.
+
+    A given id is only unique within its publisher (two sites may both have a story "1"), so it is
+    scoped by :func:`publisher_key`: 'i' + hash of (publisher, id). Without an id: 'u' + hash of
+    the canonical URL, else 'c' + hash of the normalised content.
+    """
     if given and given.strip():
-        return given.strip()
+        scoped = f"{publisher}\x00{given.strip()}"
+        return "i" + hashlib.sha256(scoped.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     if canonical:
         return "u" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
     return "c" + digest[:24]
@@ -136,12 +139,17 @@ def parse_input(raw: RawRecord) -> Union[ArticleInput, tuple[str, str]]:
         return _reason_for(exc)
 
 
-def validate_record(raw: RawRecord, limits: ValidateLimits = ValidateLimits()) -> Union[Article, RejectedRow]:
+def reject_raw(raw: RawRecord, reason: str, detail: str, payload_limit: int = DEFAULT_PAYLOAD_LIMIT) -> RejectedRow:
+    return make_rejection(STAGE, reason, detail, source_file=raw.source_file, source_line=raw.source_line,
+                          payload=raw.payload, limit=payload_limit, fmt=raw.format)
+
+
+def validate_record(raw: RawRecord, limits: ValidateLimits = ValidateLimits(),
+                    payload_limit: int = DEFAULT_PAYLOAD_LIMIT) -> Union[Article, RejectedRow]:
     """Turn a raw record into an :class:`Article`, or say why it cannot be one."""
 
     def reject(reason: str, detail: str) -> RejectedRow:
-        return make_rejection(STAGE, reason, detail, source_file=raw.source_file, source_line=raw.source_line,
-                              payload=raw.payload, limit=limits.payload_limit, fmt=raw.format)
+        return reject_raw(raw, reason, detail, payload_limit)
 
     parsed = parse_input(raw)
     if isinstance(parsed, tuple):
@@ -167,8 +175,10 @@ def validate_record(raw: RawRecord, limits: ValidateLimits = ValidateLimits()) -
     digest = content_hash(text)
     canonical = canonical_url(parsed.url)
     source = parsed.source or (urlsplit(canonical).hostname if canonical else None)
+    given_id = parsed.id.strip() if parsed.id and parsed.id.strip() else None
     return Article(
-        article_id=article_id(parsed.id, canonical, digest),
+        article_id=article_id(given_id, canonical, digest, publisher_key(parsed.source, canonical)),
+        given_id=given_id,
         source_file=raw.source_file,
         source_line=raw.source_line,
         format=raw.format,
@@ -183,33 +193,32 @@ def validate_record(raw: RawRecord, limits: ValidateLimits = ValidateLimits()) -
     )
 
 
-class _Validate(beam.DoFn):
-    def __init__(self, limits: ValidateLimits):
+class _Validate(DeadLetterDoFn):
+    stage = STAGE
+
+    def __init__(self, limits: ValidateLimits, payload_limit: int):
+        super().__init__(payload_limit)
         self._limits = limits
         self._valid = Metrics.counter(STAGE, "valid")
 
-    def process(self, raw: RawRecord):
-        try:
-            result = validate_record(raw, self._limits)
-        except Exception as exc:  # a contract check that itself fails: dead-letter the record
-            result = make_rejection(STAGE, "stage_error", f"{type(exc).__name__}: {exc}", source_file=raw.source_file,
-                                    source_line=raw.source_line, payload=raw.payload,
-                                    limit=self._limits.payload_limit, fmt=raw.format)
-        if isinstance(result, RejectedRow):
-            Metrics.counter(STAGE, f"rejected_{result.reason}").inc()
-            yield beam.pvalue.TaggedOutput(REJECTED, result)
-        else:
+    def handle(self, raw: RawRecord):
+        result = validate_record(raw, self._limits, self.payload_limit)
+        if isinstance(result, Article):
             self._valid.inc()
-            yield result
+        yield result
+
+    def fault_row(self, raw: RawRecord, exc: BaseException) -> RejectedRow:
+        return reject_raw(raw, STAGE_ERROR, fault_detail(exc), self.payload_limit)
 
 
 class ValidateArticles(beam.PTransform):
     """RawRecord -> Article; records breaking the contract go to the ``rejected`` output."""
 
-    def __init__(self, limits: ValidateLimits = ValidateLimits()):
+    def __init__(self, config: RunConfig = RunConfig()):
         super().__init__()
-        self._limits = limits
+        self._config = config
 
     def expand(self, records):
-        return records | "Check Record Contract" >> beam.ParDo(_Validate(self._limits)).with_outputs(
-            REJECTED, main="articles")
+        out = records | "Check Record Contract" >> beam.ParDo(
+            _Validate(self._config.validate, self._config.payload_limit)).with_outputs(REJECTED, main="articles")
+        return StageOutput(out.articles, out[REJECTED])

@@ -35,7 +35,9 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from pydantic import BaseModel
 
+from transforms.config import RunConfig
 from transforms.records import Article, ArticleRow, DuplicateRow, EntityRow, RejectedRow, RemovedLineRow
+from transforms.rejects import STAGE_ERROR, StageFailure
 from transforms.schema import arrow_schema
 
 STAGE = "write"
@@ -73,6 +75,7 @@ def article_row(article: Article) -> ArticleRow:
     body = article.body
     return ArticleRow(
         article_id=article.article_id,
+        given_id=article.given_id,
         source_file=article.source_file,
         source_line=article.source_line,
         url=article.url,
@@ -188,8 +191,31 @@ def publish(staging: str, output: str, summary: dict) -> dict:
     return summary
 
 
-def summarise(counts: dict, manifest: list[dict], run: dict) -> dict:
-    """run.json: counts by outcome and reason, and whether they reconcile."""
+class StageErrorLimit(StageFailure):
+    """Too many records failed inside the stages: the run fails instead of publishing."""
+
+
+def stage_error_count(counts: dict) -> int:
+    return sum(v for k, v in counts.items() if k.startswith("reject.") and k.endswith(f".{STAGE_ERROR}"))
+
+
+def check_stage_errors(counts: dict, max_share: float, examples: list) -> None:
+    """Raise :class:`StageErrorLimit` when the share of stage errors among the records in passes
+    ``max_share`` (``--max-stage-error-share``)."""
+    errors = stage_error_count(counts)
+    records_in = counts.get("records_in", 0)
+    if errors == 0 or errors <= max_share * records_in:
+        return
+    by_stage = ", ".join(f"{k.split('.')[1]} {v}" for k, v in sorted(counts.items())
+                         if k.startswith("reject.") and k.endswith(f".{STAGE_ERROR}"))
+    first = "; ".join(f"{f}{'' if line is None else ':' + str(line)}: {detail}" for f, line, detail in examples)
+    raise StageErrorLimit(
+        f"{errors} of {records_in} records ({errors / max(records_in, 1):.1%}) failed inside a stage ({by_stage}), "
+        f"more than --max-stage-error-share {max_share:g} allows, so nothing was published. Examples: {first}")
+
+
+def summarise(counts: dict, manifest: list[dict], run: dict, partial: list[dict] = ()) -> dict:
+    """run.json: counts by outcome and reason, whether they reconcile, and the files read only in part."""
     def group(prefix):
         return {k[len(prefix):]: v for k, v in sorted(counts.items()) if k.startswith(prefix)}
 
@@ -212,6 +238,8 @@ def summarise(counts: dict, manifest: list[dict], run: dict) -> dict:
         "entity_rows": counts.get("entity_rows", 0),
         "duplicates_by_reason": group("duplicate."),
         "rejected_by_reason": group("reject."),
+        "stage_errors": stage_error_count(counts),
+        "partial_files": sorted(partial, key=lambda p: p["source_file"]),
         "files": sorted(manifest, key=lambda m: m["path"]),
     }
 
@@ -228,15 +256,17 @@ class _WriteParts(beam.DoFn):
 
 
 class _Publish(beam.DoFn):
-    def __init__(self, staging: str, output: str, run: dict, tables: tuple[str, ...]):
+    def __init__(self, staging: str, output: str, run: dict, tables: tuple[str, ...], max_stage_error_share: float):
         self._staging, self._output, self._run, self._tables = staging, output, run, tables
+        self._max_share = max_stage_error_share
 
-    def process(self, manifest, counts):
+    def process(self, manifest, counts, partial, error_examples):
+        check_stage_errors(counts, self._max_share, sorted(error_examples, key=_example_order))
         manifest = list(manifest)
         for name in self._tables:
             if not any(m["table"] == name for m in manifest):
                 manifest.append(write_empty(self._staging, TABLES[name]))
-        yield publish(self._staging, self._output, summarise(counts, manifest, self._run))
+        yield publish(self._staging, self._output, summarise(counts, manifest, self._run, list(partial)))
 
 
 # What each output adds to run.json's counts (summed per key by "Sum Counts").
@@ -258,27 +288,30 @@ def _rejected_counts(row: RejectedRow) -> list[tuple[str, int]]:
     return [("rejected", 1), (f"reject.{row.stage}.{row.reason}", 1)] + extra
 
 
+def _example_order(example: tuple) -> tuple:
+    source_file, line, detail = example
+    return source_file, line if line is not None else -1, detail
+
+
 class WriteOutputs(beam.PTransform):
     """Write articles/entities/duplicates/rejected as Parquet plus run.json, then publish.
 
     Input: a dict with ``records`` (every RawRecord read), ``articles`` (annotated Articles),
-    ``duplicates`` (DuplicateRow) and ``rejected`` (RejectedRow from every stage).
+    ``duplicates`` (DuplicateRow), ``rejected`` (RejectedRow from every stage) and, optionally,
+    ``partial_reads`` (PartialRead: files read only up to a fault). The run fails instead of
+    publishing when more than ``config.max_stage_error_share`` of the records in are stage errors.
     """
 
-    def __init__(self, output: str, run_id: str, rows_per_file: int = 50_000, run_info: Optional[dict] = None,
-                 keep_removed_lines: bool = False):
+    def __init__(self, config: RunConfig, run_info: Optional[dict] = None):
         super().__init__()
-        self._tables = CORE_TABLES + (("removed_lines",) if keep_removed_lines else ())
-        if rows_per_file < 1:
-            raise ValueError(f"rows_per_file must be at least 1, got {rows_per_file}")
-        if not run_id or not set(run_id) <= set("0123456789abcdefghijklmnopqrstuvwxyz-"):
-            raise ValueError(f"run_id must be lower-case letters, digits and '-', got {run_id!r}")
-        check_output_replaceable(output)
-        self._output = os.path.abspath(output)
-        self._staging = staging_dir_for(self._output, run_id)
-        self._rows_per_file = rows_per_file
+        self._tables = CORE_TABLES + (("removed_lines",) if config.keep_removed_lines else ())
+        check_output_replaceable(config.output)
+        self._output = os.path.abspath(config.output)
+        self._staging = staging_dir_for(self._output, config.run_id)
+        self._rows_per_file = config.write.rows_per_file
+        self._max_share = config.max_stage_error_share
         now = time.time()
-        self._run = {"run_id": run_id, "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
+        self._run = {"run_id": config.run_id, "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
                      "started_at_epoch": now, **(run_info or {})}
 
     def expand(self, pcolls):
@@ -305,8 +338,18 @@ class WriteOutputs(beam.PTransform):
         counts = (count_inputs | "Merge Counts" >> beam.Flatten()
                   | "Sum Counts" >> beam.CombinePerKey(sum)
                   | "Counts To Dict" >> beam.combiners.ToDict())
+        pipeline = articles.pipeline
+        partial = pcolls.get("partial_reads") or (pipeline | "No Partial Reads" >> beam.Create([]))
+        partial = partial | "Partial Reads To Dicts" >> beam.Map(lambda p: p.model_dump())
+        error_examples = (
+            pcolls["rejected"]
+            | "Stage Errors" >> beam.Filter(lambda r: r.reason == STAGE_ERROR)
+            | "Stage Error Examples" >> beam.Map(lambda r: (r.source_file, r.source_line, r.detail[:300]))
+            | "First Three Stage Errors" >> beam.combiners.Top.Smallest(3, key=_example_order))
         return manifest | "Publish Output" >> beam.ParDo(
-            _Publish(self._staging, self._output, self._run, self._tables), counts=beam.pvalue.AsSingleton(counts))
+            _Publish(self._staging, self._output, self._run, self._tables, self._max_share),
+            counts=beam.pvalue.AsSingleton(counts), partial=beam.pvalue.AsList(partial),
+            error_examples=beam.pvalue.AsSingleton(error_examples))
 
     def _write_table(self, table: Table, rows):
         label = table.name.replace("_", " ").title()

@@ -1,0 +1,71 @@
+"""The run configuration: one object, flags generated from it, errors that name the flag."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SEEDS
+from pipelines.articles import config_from_args, make_parser, unknown_flags
+from transforms.config import CleanConfig, ConfigError, EntityConfig, RunConfig
+
+NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
+
+
+def config_of(*argv):
+    args, rest = make_parser().parse_known_args(list(argv))
+    assert rest == []
+    return config_from_args(args)
+
+
+def test_each_setting_lives_once_on_the_run_config():
+    config = config_of("--payload-limit", "100", "--keep-removed-lines", "--ner-batch-size", "4",
+                       "--no-learn-boilerplate", "--rows-per-file", "7", "--max-stage-error-share", "0.5")
+    assert (config.payload_limit, config.keep_removed_lines, config.max_stage_error_share) == (100, True, 0.5)
+    assert (config.entities.batch_size, config.clean.learn_recurring, config.write.rows_per_file) == (4, False, 7)
+    for section in (config.read, config.validate, config.clean, config.language, config.entities, config.write):
+        assert not hasattr(section, "payload_limit") and not hasattr(section, "keep_removed_lines")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--ner-batch-size", "0"], "--ner-batch-size: must be an integer of at least 1, got 0"),
+    (["--boilerplate-share", "1.5"], "--boilerplate-share: must be a number in (0, 1], got 1.5"),
+    (["--max-stage-error-share", "-0.1"], "--max-stage-error-share: must be a number in [0, 1], got -0.1"),
+    (["--payload-limit", "lots"], "--payload-limit: must be an integer of at least 1, got 'lots'"),
+    (["--rows-per-file", "0"], "--rows-per-file: must be an integer of at least 1, got 0"),
+    (["--max-record-bytes", "-5"], "--max-record-bytes: must be an integer of at least 1, got -5"),
+    (["--boilerplate-min-pages", "2"], "--boilerplate-min-pages must be at least 3"),
+    (["--ner-model", "english=x"], "--ner-model english=...: the language must be a lower-case ISO 639-1 code"),
+    (["--ner-model", "de=no_such_model"], "--ner-model: spaCy model package(s) not installed: de=no_such_model"),
+])
+def test_config_errors_name_the_flag_and_the_allowed_range(argv, message):
+    with pytest.raises(ValueError) as caught:
+        config_of(*argv)
+    assert message in str(caught.value)
+
+
+def test_config_errors_from_python_name_the_flag_too():
+    with pytest.raises(ConfigError, match=r"--boilerplate-share must be a number in \(0, 1\], got 0"):
+        CleanConfig(share=0)
+    with pytest.raises(ConfigError, match="--ner-batch-size must be an integer of at least 1, got 0"):
+        EntityConfig(batch_size=0)
+    with pytest.raises(ConfigError, match=r"--max-stage-error-share must be a number in \[0, 1\], got 2"):
+        RunConfig(max_stage_error_share=2)
+
+
+def test_the_command_line_reports_them_with_exit_2(tmp_path):
+    proc = subprocess.run([NEWSBEAM, "run", "--input", SEEDS, "--output", str(tmp_path / "o"), "--ner-batch-size",
+                           "0"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert "--ner-batch-size: must be an integer of at least 1, got 0" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_options_of_every_runner_beam_knows_are_accepted():
+    # Options classes that runner modules define (Render, Dask when installed) or that only
+    # matter to one runner (Flink, Spark, Prism, Dataflow, S3) are not typos.
+    assert unknown_flags(["--render_output=graph.svg", "--flink_master=localhost:8081",
+                          "--spark_master_url=spark://h:7077", "--prism_location=/opt/prism",
+                          "--dataflow_service_options=enable_prime", "--s3_endpoint_url=http://localhost:9000",
+                          "--runner=PrismRunner", "--environment_type=LOOPBACK"]) == []
+    assert unknown_flags(["--ouput=x", "--flink_mastr=y", "--direct_num_workers=2"]) == ["--ouput", "--flink_mastr"]
