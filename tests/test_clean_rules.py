@@ -5,6 +5,7 @@ user's sample page, one French and one German page, and a few small ones for sin
 """
 from __future__ import annotations
 
+import json
 import unicodedata
 
 import pytest
@@ -12,15 +13,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.clean_rules import (
+    PHRASE_DIR,
     REASONS,
+    RULES,
     CleanResult,
     RemovedLine,
+    boilerplate_reason,
     clean_page,
+    compile_rules,
     find_byline,
     find_date,
+    load_phrasebook,
     normalise_lines,
     strip_site_name,
 )
+from transforms.clean_phrasebook import REASON_SECTIONS, SECTIONS
 
 # --------------------------------------------------------------------------------------
 # Fixture pages
@@ -483,3 +490,124 @@ def test_polish_page_keeps_the_paragraph_after_a_see_also_box():
     assert (result.byline, result.published) == ("Jan Kowalski", "12 marca 2024, 10:15")
     assert result.paragraphs[-1].startswith("Eksperci uważają")
     assert {r.reason for r in result.removed} >= {"see_also", "share", "ad_marker", "footer", "breadcrumb"}
+
+
+# --------------------------------------------------------------------------------------
+# 'On CNN.com: ...': a link to an article on another site, named by its domain
+
+SITE_LINK_PAGE = """Central bank cuts rates for the first time in four years | Daily Wire
+Central bank cuts rates for the first time in four years
+The central bank cut its key interest rate by a quarter of a point on Wednesday, the first cut in four years, citing slowing growth and weaker hiring.
+Policymakers voted seven to two for the cut, and the governor said further reductions would depend on how quickly inflation falls back towards the target.
+On CNN.com: Markets rally as investors cheer the rate cut...
+On Monday the governor had warned lawmakers that the economy was losing momentum faster than the bank had expected in the spring.
+Sur lemonde.fr : La BCE face à la tentation de baisser ses taux
+Economists said the decision would lower mortgage payments for millions of households within weeks, although savers would see smaller returns.
+"""
+
+
+def test_line_linking_to_an_article_on_another_site_is_see_also():
+    result = clean_page(SITE_LINK_PAGE)
+    reasons = reasons_of(result)
+    assert reasons["On CNN.com: Markets rally as investors cheer the rate cut..."] == "see_also"
+    assert reasons["Sur lemonde.fr : La BCE face à la tentation de baisser ses taux"] == "see_also"
+    assert result.paragraphs[0].startswith("The central bank cut its key interest rate")
+    assert any(p.startswith("On Monday the governor had warned") for p in result.paragraphs)
+    assert result.paragraphs[-1].startswith("Economists said the decision")
+    assert len(result.paragraphs) == 4
+    assert_accounted_for(SITE_LINK_PAGE, result)
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("On CNN.com: Markets rally as investors cheer the rate cut...", "see_also"),
+    ("Sur lemonde.fr : La BCE face à la tentation de baisser ses taux", "see_also"),
+    ("Auf Spiegel.de: Was die Zinswende für Sparer bedeutet", "see_also"),
+    ("On Monday the governor had warned lawmakers", None),
+    ("On U.S. soil the troops were welcomed", None),
+    ("At 3.30 pm: the vote", None),
+    ("On CNN.com: Markets rally as investors cheer the rate cut.", None),  # a finished sentence
+])
+def test_see_also_site_line(line, reason):
+    assert boilerplate_reason(line) == reason
+
+
+# --------------------------------------------------------------------------------------
+# Phrase files: one per language, loaded from a folder
+
+def _copy_shipped_phrase_files(folder):
+    folder.mkdir()
+    for item in PHRASE_DIR.iterdir():
+        if item.name.endswith(".json"):
+            (folder / item.name).write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("data, line, reason", [
+    ({"labels": {"ad_marker": ["zzreklamzz"]}}, "– Zzreklamzz –", "ad_marker"),
+    ({"see_also_prefixes": ["zzlees ook"]}, "Zzlees ook: De rente daalt weer", "see_also"),
+    ({"phrase_starts": {"caption": ["zzbild:"]}}, "Zzbild: die Zentrale der Bank in Frankfurt", "caption"),
+])
+def test_a_new_language_file_is_picked_up(tmp_path, data, line, reason):
+    without = _copy_shipped_phrase_files(tmp_path / "shipped")
+    assert boilerplate_reason(line, rules=compile_rules(load_phrasebook(without))) != reason
+    with_new = _copy_shipped_phrase_files(tmp_path / "with_xx")
+    (with_new / "xx.json").write_text(json.dumps(data), encoding="utf-8")
+    book = load_phrasebook(with_new)
+    assert "xx" in book.languages
+    rules = compile_rules(book)
+    assert boilerplate_reason(line, rules=rules) == reason
+    page = ("Rates fall again as the central bank acts | Zeitung\n"
+            + "\n".join(f"Paragraph {n} of the report says the bank cut its rate again on Thursday." for n in range(3))
+            + f"\n{line}\n"
+            + "\n".join(f"Paragraph {n} of the report says savers will earn less this year." for n in range(3, 6)))
+    result = clean_page(page, rules=rules)
+    assert reasons_of(result)[line] == reason
+    assert len(result.paragraphs) == 6
+
+
+def test_shipped_phrase_files_are_valid():
+    files = sorted((item for item in PHRASE_DIR.iterdir() if item.name.endswith(".json")), key=lambda i: i.name)
+    assert {"common", "en", "fr", "de", "es", "it", "pt", "pl", "nl"} <= {i.name[:-5] for i in files}
+    for item in files:
+        data = json.loads(item.read_text(encoding="utf-8"))
+        assert isinstance(data, dict) and data, item.name
+        for section, value in data.items():
+            assert section in SECTIONS or section in REASON_SECTIONS, (item.name, section)
+            lists = value.items() if section in REASON_SECTIONS else [(None, value)]
+            for reason, entries in lists:
+                assert reason is None or reason in REASONS, (item.name, section, reason)
+                assert isinstance(entries, list) and entries, (item.name, section, reason)
+                assert all(isinstance(e, str) and e.strip() for e in entries), (item.name, section, reason)
+                assert len(set(entries)) == len(entries), (item.name, section, reason)
+    book = load_phrasebook()  # raises ValueError on anything the loader rejects
+    assert book.languages == tuple(i.name[:-5] for i in files)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"labels": {"no_such_reason": ["x"]}}', "no_such_reason"),
+    ('{"labels": {"ad_marker": [""]}}', "empty"),
+    ('{"labels": {"ad_marker": ["Werbung"]}}', "lower-case"),
+    ('{"labels": {"ad_marker": ["ad-label"]}}', "line key"),
+    ('{"phrases": {"share": ["x"]}}', "share"),
+    ('{"months": ["mai", "mai"]}', "twice"),
+    ('{"monthz": ["mai"]}', "unknown section"),
+    ('{"labels": {"footer": ["advertisement"]}}', "two reasons"),
+    ('["not", "an", "object"]', "object"),
+])
+def test_phrase_loader_rejects_bad_files(tmp_path, text, message):
+    folder = _copy_shipped_phrase_files(tmp_path / "phrases")
+    (folder / "xx.json").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_phrasebook(folder)
+
+
+def test_phrase_files_load_the_same_in_any_listing_order(tmp_path):
+    folder = _copy_shipped_phrase_files(tmp_path / "phrases")
+
+    class Reversed:
+        def iterdir(self):
+            return reversed(sorted(folder.iterdir()))
+
+    book = load_phrasebook(Reversed())
+    assert book == load_phrasebook(folder) == load_phrasebook()
+    assert compile_rules(book) == RULES
