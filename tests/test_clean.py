@@ -89,3 +89,21 @@ def test_late_rejections_replay_the_record_and_honour_the_payload_limit(runner_o
         assert_that(out.rejected | beam.Map(lambda r: (r.reason, r.format, r.source_line, len(r.payload),
                                                         r.payload_truncated, r.payload_chars)),
                     equal_to([("empty_body", "jsonl", 7, 40, True, len(replay_payload(from_jsonl)))]))
+
+
+def test_learnt_boilerplate_still_ends_the_article():
+    """A comment form the run learnt as the site's boilerplate is removed as recurring_in_source,
+    but it still ends the article: the teaser headlines listed after it stay out of the body."""
+    from transforms.clean_rules import clean_page, line_fingerprint
+
+    body = ["The council in Leeds voted on Tuesday to approve the harbour plan after a long debate on costs.",
+            "Opponents said the plan would raise rents, while supporters said it would bring new jobs to the area.",
+            "A final decision on the budget is expected in the spring, the council said in a statement."]
+    form = ["Please enter your comment!", "Please enter your name here", "Most Popular"]
+    teasers = ["Mayor unveils plan for new downtown bike lanes", "Rail strike called off after late talks",
+               "Local bakery wins national bread award", "Storm warning issued for the coast"]
+    page = "\n".join(["Leeds council votes on harbour plan"] * 2 + body + form + teasers)
+    learnt = frozenset(line_fingerprint(line) for line in form)
+    result = clean_page(page, recurring=learnt)
+    assert list(result.paragraphs) == body
+    assert {r.text: r.reason for r in result.removed if r.text in form} == dict.fromkeys(form, "recurring_in_source")

@@ -399,6 +399,9 @@ def place_lines(lines: list[Line], layout: Layout, byline: str | None,
         if index in consumed:
             continue
         inside = layout.start <= index < layout.end
+        if line.recurring:
+            removed.append(RemovedLine(line.text, "recurring_in_source"))
+            continue
         reason = _title_copy_reason(line.text, layout.title, inside) if layout.title else None
         reason = reason or ("repeated_title" if index == layout.headline else None)
         reason = reason or _author_reason(line.text, byline, rules)
@@ -426,15 +429,23 @@ def clean_page(text: str, title_hint: str | None = None,
     on a ``str``. Every non-blank line of the normalised page ends up in exactly one place:
     the title, the byline, the date, the paragraphs or ``removed``.
     """
-    kept_lines, removed_first = [], []
-    for line in normalise_lines(text):
-        if recurring and line_key(line) and line_fingerprint(line) in recurring:
-            removed_first.append(RemovedLine(line, "recurring_in_source"))
-        else:
-            kept_lines.append(line)
-    lines = describe_page(kept_lines, rules)
+    lines = describe_page(normalise_lines(text), rules)
+    if recurring:
+        for line in lines:
+            if line_key(line.text) and line_fingerprint(line.text) in recurring:
+                _mark_recurring(line)
     layout = lay_out(lines, title_hint)
     byline = lines[layout.byline_index].author if layout.byline_index is not None else None
     published = lines[layout.date_index].date if layout.date_index is not None else None
     paragraphs, removed = place_lines(lines, layout, byline, rules)
-    return CleanResult(layout.title, tuple(paragraphs), byline, published, tuple(removed_first + removed))
+    return CleanResult(layout.title, tuple(paragraphs), byline, published, tuple(removed))
+
+
+def _mark_recurring(line: Line) -> None:
+    """A line learnt as the source's boilerplate is never body, title, byline or date, but it stays
+    in the layout: a comment form or footer that recurs still ends the article, and a recurring
+    line still breaks a list (so a list of teasers after it does not join the body)."""
+    line.recurring = True
+    line.author = line.date = None
+    if line.boilerplate not in _BARRIER_REASONS:
+        line.boilerplate = "recurring_in_source"

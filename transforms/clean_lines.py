@@ -207,6 +207,7 @@ class Line:
     repeated: bool = False
     author: str | None = None
     date: str | None = None
+    recurring: bool = False  # found on many pages of the page's source (learnt from the run)
 
     @property
     def prose(self) -> bool:
