@@ -1,4 +1,4 @@
-"""The articles job: read -> validate -> dedupe -> clean -> language -> entities -> write.
+"""The articles job: read -> validate -> clean -> dedupe -> language -> entities -> write.
 
 ``python -m pipelines.articles [--input PATH ...] [--output DIR] [Beam flags]`` runs it; so does
 ``newsbeam run``. Our own flags are parsed here; everything else goes to Beam's PipelineOptions.
@@ -52,11 +52,11 @@ def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline
     pipeline = beam.Pipeline(options=options)
     read = pipeline | "Read" >> ReadArticles(files, config)
     valid = read.records | "Validate" >> ValidateArticles(config)
-    deduped = valid.articles | "Dedupe" >> Dedupe(config)
-    cleaned = deduped.articles | "Clean" >> CleanText(config)
-    languages = cleaned.articles | "Detect Language" >> DetectLanguage(config)
+    cleaned = valid.articles | "Clean" >> CleanText(config)
+    deduped = cleaned.articles | "Dedupe" >> Dedupe(config)
+    languages = deduped.articles | "Detect Language" >> DetectLanguage(config)
     tagged = languages.articles | "Extract Entities" >> ExtractEntities(config)
-    rejected = tuple(stage.rejected for stage in (read, valid, deduped, cleaned, languages, tagged)) | (
+    rejected = tuple(stage.rejected for stage in (read, valid, cleaned, deduped, languages, tagged)) | (
         "Merge Rejected" >> beam.Flatten())
     _ = {
         "records": read.records,

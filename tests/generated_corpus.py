@@ -7,6 +7,8 @@ import json
 import os
 import random
 
+from textgen import story
+
 PEOPLE = ["Maria Lopez", "John Carter", "Aiko Tanaka", "Pierre Martin", "Anna Schmidt", "David Okafor",
           "Sofia Rossi", "Lars Nilsson", "Fatima Haddad", "Chen Wei"]
 PLACES = ["London", "Paris", "Berlin", "Madrid", "Lagos", "Tokyo", "Chicago", "Lyon", "Hamburg", "Toronto"]
@@ -44,11 +46,11 @@ TEMPLATES = {"en": EN, "fr": FR, "de": DE}
 
 
 def make_page(rnd: random.Random, lang: str, n: int) -> tuple[str, str]:
-    """(title, page text) of one generated article."""
+    """(title, page text) of one generated article: a templated lead with names for NER, then text
+    of its own (tests/textgen.py), so that two generated articles are different stories."""
     fill = dict(p=rnd.choice(PEOPLE), c=rnd.choice(PLACES), o=rnd.choice(ORGS), d=rnd.choice(DAYS[lang]))
     title = f"{fill['c']}: {fill['p']} {['on the new plan', 'sur le projet', 'zum neuen Plan'][['en', 'fr', 'de'].index(lang)]} ({n})"
-    body = [rnd.choice(TEMPLATES[lang]).format(**dict(fill, p=rnd.choice(PEOPLE), c=rnd.choice(PLACES)))
-            for _ in range(rnd.randint(4, 8))]
+    body = [rnd.choice(TEMPLATES[lang]).format(**fill)] + story(f"generated-{n}", lang, rnd.randint(3, 6))
     body.append(f"Reference {n}: " + rnd.choice(TEMPLATES[lang]).format(**fill))
     head, foot = CHROME[lang]
     return title, "\n".join(head + [title, title] + body + foot) + "\n"

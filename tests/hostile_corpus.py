@@ -11,6 +11,8 @@ import gzip
 import json
 import os
 
+from textgen import paragraph
+
 ARTICLE = (
     "The regional council met on Thursday to discuss the new harbour bridge, which engineers say "
     "will cut travel times across the bay by half once it opens next spring.\n"
@@ -24,8 +26,11 @@ MB = 1 << 20
 
 
 def article(case: str) -> str:
-    """The sample article made unique per case, so that cases are not each other's duplicates."""
-    return ARTICLE + f"The inspection report for case {case} was published on the council website.\n"
+    """A different story per case (the sample's first sentence, then text of the case's own), so
+    that cases are neither exact nor near copies of each other."""
+    first = ARTICLE.splitlines()[0]
+    return (f"{first}\n{paragraph(case, sentences=5)}\n"
+            f"The inspection report for case {case} was published on the council website.\n")
 
 
 def _gzip_bomb(path: str, expanded_bytes: int) -> None:

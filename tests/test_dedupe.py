@@ -1,3 +1,4 @@
+"""Dedupe: exact copies, updates and near-copies collapse into one canonical article per story."""
 import json
 from datetime import datetime, timezone
 
@@ -5,106 +6,185 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.dedupe import Dedupe, pick_kept
+from textgen import story
+from transforms.config import DedupeConfig, RunConfig
+from transforms.dedupe import Dedupe, canonical_order, decide_story, fingerprint, version_order
 from transforms.records import Article
+from transforms.validate import canonical_url, content_hash
+
+WIRE = story("wire-story")  # one wire story, four paragraphs
 
 
-def art(aid, text="same text", url=None, day=None, line=None):
-    from transforms.validate import canonical_url, content_hash
-
-    return Article(article_id=aid, source_file="f", source_line=line, url=url, canonical_url=canonical_url(url),
-                   text=text, content_hash=content_hash(text),
+def art(aid, paragraphs=WIRE, url=None, day=None, line=None, source_file="f", source=None):
+    paragraphs = tuple(paragraphs)
+    text = "\n".join(paragraphs)
+    return Article(article_id=aid, source_file=source_file, source_line=line, url=url, canonical_url=canonical_url(url),
+                   source=source, text=text, content_hash=content_hash(text), paragraphs=paragraphs,
                    published_at=datetime(2024, 1, day, tzinfo=timezone.utc) if day else None)
 
 
-def test_earliest_then_smallest_id_is_kept():
-    kept, dups = pick_kept([art("b", day=3), art("c", day=2), art("a")], "same_content")
-    assert kept.article_id == "c"
-    assert [(d.article_id, d.duplicate_of, d.reason) for d in dups] == [
-        ("b", "c", "same_content"), ("a", "c", "same_content")]
-    kept, _ = pick_kept([art("b"), art("a")], "same_content")
-    assert kept.article_id == "a"
+def edited(paragraphs, headline=None, cut=None, add=None, typo=False, curly=False):
+    """A syndicated copy of ``paragraphs``: a paragraph cut or added, a typo, other quote marks."""
+    out = list(paragraphs)
+    if cut is not None:
+        del out[cut]
+    if add is not None:
+        out.insert(1, add)
+    if typo:
+        out[0] = out[0].replace("e", "a", 2)
+    if curly:
+        out = [p.replace('"', "\u201c") for p in out]
+    return out
 
 
-def test_dedupe_transform_content_then_url(runner_options):
+def run_dedupe(runner_options, articles, config=RunConfig()):
+    """(kept {id: (cluster_id, copies)}, duplicates {id: (duplicate_of, cluster_id, method, reason,
+    similarity)}) of a Dedupe run; every input record comes out exactly once."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/rows.jsonl"
+        with TestPipeline(options=runner_options) as p:
+            out = p | beam.Create(articles) | Dedupe(config)
+            kept = out.articles | "Kept" >> beam.Map(lambda a: json.dumps(["K", a.article_id, a.cluster_id, a.copies]))
+            dups = out.duplicates | "Dups" >> beam.Map(lambda d: json.dumps(
+                ["D", d.article_id, d.duplicate_of, d.cluster_id, d.method, d.reason, d.similarity]))
+            _ = (kept, dups) | beam.Flatten() | beam.io.WriteToText(path, shard_name_template="")
+        with open(path, encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle]
+    assert len(rows) == len(articles)
+    kept = {r[1]: (r[2], r[3]) for r in rows if r[0] == "K"}
+    dups = {r[1]: tuple(r[2:]) for r in rows if r[0] == "D"}
+    return kept, dups
+
+
+# --------------------------------------------------------------------------------------
+# Orders (pure)
+
+def kept_of(*articles):
+    kept, verdicts = decide_story(fingerprint(a) for a in articles)
+    return kept.article_id, {v.rk: (v.target_id, v.method, v.reason) for v in verdicts}
+
+
+def test_canonical_is_earliest_then_longest_then_smallest_id():
+    copies = [art("b", day=3), art("c", day=2, line=2), art("a", line=3), art("d", WIRE[:2], day=2, line=4)]
+    assert min(map(fingerprint, copies), key=canonical_order).article_id == "c"  # 'd' is as early, shorter
+    copies = [art("b"), art("a", line=2), art("z", WIRE + ["One more paragraph of the story."], line=3)]
+    assert min(map(fingerprint, copies), key=canonical_order).article_id == "z"  # no dates: the longest body
+
+
+def test_an_update_keeps_the_newest_version_of_the_url():
+    v2 = WIRE[:3] + ["The last paragraph, rewritten for the second version."]
+    url = "https://wire.example/1"
+    kept, _ = kept_of(art("v1", url=url, day=1), art("v2", v2, url=url, day=2, line=2),
+                      art("mirror", url="https://mirror.example/1", day=1, line=3))
+    assert kept == "v2"
+    # The same content fetched twice is not an update: the first appearance stays.
+    kept, _ = kept_of(art("first", url=url, day=1), art("refetch", url=url, day=3, line=2))
+    assert kept == "first"
+    assert min(map(fingerprint, [art("undated", v2, url=url, line=5), art("v1", url=url, day=1)]),
+               key=version_order).article_id == "v1"  # a dated version beats an undated one
+
+
+# --------------------------------------------------------------------------------------
+# The transform
+
+def test_exact_copies_updates_and_near_copies(runner_options):
+    other = story("other-story")
     inputs = [
-        art("a1", "Story one.", url="https://x.org/1", day=5),
-        art("a2", "story   ONE.", url="https://x.org/other", day=4),  # same normalised content, earlier
-        art("b1", "Story two.", url="https://x.org/2?utm_source=rss"),
-        art("b2", "Story two, updated.", url="http://www.x.org/2"),  # same canonical URL
-        art("c1", "No url here."),
-        art("c2", "Unique text."),
+        art("orig", WIRE, url="https://wire.example/1", day=2, source="wire"),
+        art("mirror", WIRE, url="https://mirror.example/a", day=3),  # same body, other site: same_content
+        art("synd", edited(WIRE, cut=2, typo=True, curly=True), url="https://daily.example/x", day=4),  # near
+        art("later", edited(WIRE, add="An editor's note added below the lead of the story."), day=5),  # near
+        art("u-old", other, url="https://x.org/2?utm_source=rss", day=1),
+        art("u-new", other[:3] + ["A corrected last paragraph replaces the old one."], url="http://www.x.org/2", day=6),
+        art("alone", story("unrelated")),
     ]
-    with TestPipeline(options=runner_options) as p:
-        out = p | beam.Create(inputs) | Dedupe()
-        assert_that(out.articles | "Kept Ids" >> beam.Map(lambda a: a.article_id),
-                    equal_to(["a2", "b1", "c1", "c2"]), label="Kept")
-        assert_that(out.duplicates | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
-                    equal_to([("a1", "a2", "same_content"), ("b2", "b1", "same_url")]), label="Duplicates")
+    kept, dups = run_dedupe(runner_options, inputs)
+    assert kept == {"orig": ("orig", 3), "u-new": ("u-new", 1), "alone": ("alone", 0)}
+    assert dups["mirror"][:4] == ("orig", "orig", "content", "same_content") and dups["mirror"][4] == 1.0
+    assert dups["synd"][:4] == ("orig", "orig", "near", "near_duplicate") and 0.5 <= dups["synd"][4] < 1
+    assert dups["later"][:4] == ("orig", "orig", "near", "near_duplicate")
+    assert dups["u-old"][:4] == ("u-new", "u-new", "url", "superseded")
 
 
-def test_duplicate_of_always_names_a_kept_article(runner_options):
+def test_a_copy_of_a_superseded_version_names_the_latest(runner_options):
+    v2 = WIRE[:3] + ["The final paragraph was rewritten for the second version of the story."]
     inputs = [
-        art("a", "Text X.", url="https://x.org/u1", day=2),
-        art("b", "text x.", day=3),  # same content as a
-        art("c", "Text Y.", url="https://x.org/u1", day=1),  # same URL as a, earlier: a loses
+        art("v1", WIRE, url="https://wire.example/1", day=1),
+        art("v2", v2, url="https://wire.example/1", day=2),  # the update
+        art("copy-of-v1", WIRE, url="https://mirror.example/9", day=1),  # same content as v1
     ]
-    with TestPipeline(options=runner_options) as p:
-        out = p | beam.Create(inputs) | Dedupe()
-        assert_that(out.articles | "Kept Ids" >> beam.Map(lambda a: a.article_id), equal_to(["c"]), label="Kept")
-        assert_that(out.duplicates | "Dup Pairs" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
-                    equal_to([("b", "c", "same_content"), ("a", "c", "same_url")]), label="Duplicates")
+    kept, dups = run_dedupe(runner_options, inputs, RunConfig(dedupe=DedupeConfig(near=False)))
+    assert kept == {"v2": ("v2", 2)}
+    assert dups["v1"][:4] == ("v2", "v2", "url", "superseded")
+    assert dups["copy-of-v1"][:4] == ("v2", "v2", "content", "superseded")  # a copy of the earlier version
 
 
-def test_same_given_id_keeps_one(runner_options):
-    inputs = [art("story-1", "First version.", day=2), art("story-1", "Updated version.", day=3),
-              art("story-2", "Other.")]
-    with TestPipeline(options=runner_options) as p:
-        out = p | beam.Create(inputs) | Dedupe()
-        assert_that(out.articles | "Kept" >> beam.Map(lambda a: (a.article_id, a.text)),
-                    equal_to([("story-1", "First version."), ("story-2", "Other.")]), label="Kept")
-        assert_that(out.duplicates | "Dups" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
-                    equal_to([("story-1", "story-1", "same_id")]), label="Duplicates")
+def test_the_same_publisher_id_again_is_an_update(runner_options):
+    inputs = [art("story-1", WIRE, day=2), art("story-1", WIRE[:2] + ["Updated ending of the story here."], day=3,
+                                                line=2),
+              art("story-2", story("second"))]
+    kept, dups = run_dedupe(runner_options, inputs, RunConfig(dedupe=DedupeConfig(near=False)))
+    assert sorted(kept) == ["story-1", "story-2"] and [d[2:4] for d in dups.values()] == [("id", "superseded")]
 
 
-def test_repointing_does_not_confuse_articles_that_share_an_id(runner_options):
-    # Two different records share the id s1: only the one with url B loses (to r), so p2, a copy
-    # of the s1 with url A, must keep pointing at s1.
-    inputs = [
-        art("s1", "Text X.", url="https://x.org/A", day=2),
-        art("p2", "text x.", day=3),
-        art("s1", "Text Y.", url="https://x.org/B", day=4),
-        art("r", "Text Z.", url="https://x.org/B", day=1),
-    ]
-    with TestPipeline(options=runner_options) as p:
-        out = p | beam.Create(inputs) | Dedupe()
-        assert_that(out.duplicates | "Dups" >> beam.Map(lambda d: (d.article_id, d.duplicate_of, d.reason)),
-                    equal_to([("p2", "s1", "same_content"), ("s1", "r", "same_url")]), label="Duplicates")
-        assert_that(out.articles | "Kept" >> beam.Map(lambda a: (a.article_id, a.text)),
-                    equal_to([("s1", "Text X."), ("r", "Text Z.")]), label="Kept")
+def test_a_thousand_identical_pages_keep_one(runner_options):
+    page = ["Access denied. You do not have permission to view this page on this server."]
+    inputs = [art(f"p{i:04d}", page, source_file=f"f{i:04d}.txt") for i in range(1000)]
+    kept, dups = run_dedupe(runner_options, inputs)
+    assert kept == {"p0000": ("p0000", 999)}
+    assert {d[:4] for d in dups.values()} == {("p0000", "p0000", "content", "same_content")}
+
+
+def test_distinct_stories_are_never_merged(runner_options):
+    # 150 different stories, several sharing their first paragraph (a common lead) or a
+    # boilerplate-like closing line: related, not copies.
+    shared_lead = story("common-lead")[0]
+    inputs = []
+    for i in range(150):
+        body = story(f"distinct-{i}")
+        if i % 5 == 0:
+            body = [shared_lead] + body
+        inputs.append(art(f"s{i:03d}", body + ["Follow our live coverage for updates on this story."], day=1 + i % 28,
+                          source_file=f"s{i:03d}.txt"))
+    kept, dups = run_dedupe(runner_options, inputs)
+    assert len(kept) == 150 and dups == {}
+
+
+def test_thresholds_are_flags_and_near_can_be_turned_off(runner_options):
+    inputs = [art("orig", WIRE, day=1), art("synd", edited(WIRE, cut=1, typo=True), day=2, source_file="g")]
+    kept, _ = run_dedupe(runner_options, inputs, RunConfig(dedupe=DedupeConfig(near=False)))
+    assert sorted(kept) == ["orig", "synd"]
+    kept, _ = run_dedupe(runner_options, inputs, RunConfig(dedupe=DedupeConfig(threshold=0.99, containment=1.0)))
+    assert sorted(kept) == ["orig", "synd"]
+    kept, dups = run_dedupe(runner_options, inputs)
+    assert sorted(kept) == ["orig"] and dups["synd"][2] == "near"
 
 
 def test_ids_are_scoped_by_publisher(runner_options):
     """Two publishers both number their stories from "1": both stories are kept. The same
-    publisher sending its "1" again with new text is a same_id duplicate."""
+    publisher sending its "1" again with new text is an update of it."""
+    from transforms.clean import CleanText
     from transforms.records import RawRecord
     from transforms.validate import ValidateArticles
 
     def line(n, obj):
+        obj["text"] = "\n\n".join(story(obj.pop("story")))
         return RawRecord(source_file="feed.jsonl", source_line=n, format="jsonl", payload=json.dumps(obj))
 
     raws = [
-        line(1, {"id": "1", "source": "Daily Planet", "text": "Dam opens after a decade of work."}),
-        line(2, {"id": "1", "source": "Gotham Gazette", "text": "Council votes to rename the harbour."}),
-        line(3, {"id": "1", "url": "https://www.tribune.example/a", "text": "Local team wins the cup."}),
-        line(4, {"id": "1", "url": "https://tribune.example/b", "text": "Local team wins the cup again."}),
-        line(5, {"id": "1", "source": "daily  planet", "text": "Dam opens, corrected figures."}),
+        line(1, {"id": "1", "source": "Daily Planet", "story": "dam", "published_at": "2024-01-01"}),
+        line(2, {"id": "1", "source": "Gotham Gazette", "story": "council"}),
+        line(3, {"id": "1", "url": "https://www.tribune.example/a", "story": "cup", "published_at": "2024-01-01"}),
+        line(4, {"id": "1", "url": "https://tribune.example/b", "story": "cup-again", "published_at": "2024-01-02"}),
+        line(5, {"id": "1", "source": "daily  planet", "story": "dam-fixed", "published_at": "2024-01-02"}),
     ]
     with TestPipeline(options=runner_options) as p:
         valid = p | beam.Create(raws) | ValidateArticles()
-        out = valid.articles | Dedupe()
+        out = (valid.articles | CleanText()).articles | Dedupe()
         assert_that(out.articles | "Kept" >> beam.Map(lambda a: (a.source_line, a.given_id)),
-                    equal_to([(1, "1"), (2, "1"), (3, "1")]), label="Kept")
-        # line 4 is the tribune's id "1" again (publisher from the URL's host); line 5 the Planet's
+                    equal_to([(2, "1"), (4, "1"), (5, "1")]), label="Kept")
+        # line 3 is the tribune's id "1" again (publisher from the URL's host); line 1 the Planet's
         assert_that(out.duplicates | "Dups" >> beam.Map(lambda d: (d.source_line, d.given_id, d.reason)),
-                    equal_to([(4, "1", "same_id"), (5, "1", "same_id")]), label="Duplicates")
+                    equal_to([(1, "1", "superseded"), (3, "1", "superseded")]), label="Duplicates")

@@ -83,11 +83,23 @@ def test_languages_and_entity_status(out):
 
 
 def test_duplicates_and_rejections_are_explained(out):
-    dups = {(d["given_id"], d["reason"]) for d in rows(out, "duplicates")}
-    assert ("wire-88213", "same_content") in dups
-    assert any(r == "same_url" for _, r in dups)
-    (copy,) = [d for d in rows(out, "duplicates") if d["source_file"].endswith(PYONGYANG_COPIES)]
-    assert copy["reason"] == "same_content"
+    dups = {d["given_id"] or os.path.basename(d["source_file"]): d for d in rows(out, "duplicates")}
+    kept = {a["article_id"]: a for a in rows(out, "articles")}
+    # Every duplicate names an article that is in articles/, and its story.
+    assert all(d["duplicate_of"] in kept and d["cluster_id"] == d["duplicate_of"] for d in dups.values())
+    copy = dups["mirror-site-copy-of-pyongyang-story.txt"]
+    assert (copy["method"], copy["reason"], copy["similarity"]) == ("content", "same_content", 1.0)
+    # A syndicated copy on another site: new headline, other chrome, a paragraph cut, a typo.
+    near = dups["bsw-20250303-17"]
+    assert (near["method"], near["reason"]) == ("near", "near_duplicate") and 0.6 < near["similarity"] < 1
+    assert kept[near["duplicate_of"]]["title"] == "Rotterdam dockworkers walk out over automation plans"
+    # The science story was updated the next day (same URL): the update is kept, the first version
+    # and the wire's copy of it are superseded.
+    update = kept[dups["sd-2025-0312-webb"]["duplicate_of"]]
+    assert update["given_id"] == "sd-2025-0312-webb-v2" and update["copies"] == 2
+    assert (dups["sd-2025-0312-webb"]["method"], dups["sd-2025-0312-webb"]["reason"]) == ("url", "superseded")
+    assert (dups["wire-88213"]["method"], dups["wire-88213"]["reason"]) == ("content", "superseded")
+    assert "Max Planck Institute" in update["body"]
     rejected = {(r["reason"], r["source_line"]) for r in rows(out, "rejected")}
     assert {("malformed_json", 5), ("missing_text", 6), ("bad_date", 7)} <= rejected
     for r in rows(out, "rejected"):

@@ -13,19 +13,24 @@ def test_counters_per_stage_and_reason(tmp_path):
     result.wait_until_finish()
     counters = {(c.key.metric.namespace, c.key.metric.name): c.committed
                 for c in result.metrics().query(MetricsFilter())["counters"]}
-    assert counters[("read", "files")] == 6
-    assert counters[("read", "records")] == 12
-    assert counters[("validate", "valid")] == 9
+    assert counters[("read", "files")] == 7
+    assert counters[("read", "records")] == 14
+    assert counters[("validate", "valid")] == 11
     assert counters[("validate", "rejected_malformed_json")] == 1
     assert counters[("validate", "rejected_missing_text")] == 1
     assert counters[("validate", "rejected_bad_date")] == 1
-    assert counters[("dedupe", "duplicates_same_content")] == 2
-    assert counters[("dedupe", "duplicates_same_url")] == 1
-    assert counters[("clean", "articles_cleaned")] == 6
-    # two 'See also' boxes on the Pyongyang page, 'Lire aussi', 'Lesen Sie auch', 'Read more: ...'
-    assert counters[("clean", "lines_removed_see_also")] == 5
-    # '- Advertisement -', 'Publicité', 'Anzeige', 'Advertisement'
-    assert counters[("clean", "lines_removed_ad_marker")] == 4
+    # Clean runs before Dedupe now: every valid record is cleaned.
+    assert counters[("clean", "articles_cleaned")] == 11
+    # 'See also' boxes, 'Lire aussi', 'Lesen Sie auch', 'Read more: ...' over the eleven cleaned pages
+    assert counters[("clean", "lines_removed_see_also")] == 9
+    # '- Advertisement -', 'Publicité', 'Anzeige', 'Advertisement', 'ADVERTISEMENT' over the same pages
+    assert counters[("clean", "lines_removed_ad_marker")] == 8
+    # Two exact copies (the mirror page, the Valencia re-fetch) and the wire's copy of the first
+    # Webb version; the first Webb version superseded by its update; one syndicated near-copy.
+    assert counters[("dedupe", "duplicates_content")] == 3
+    assert counters[("dedupe", "duplicates_url")] == 1
+    assert counters[("dedupe", "duplicates_near")] == 1
+    assert counters[("dedupe", "duplicates")] == 5
     assert counters[("language", "articles_en")] == 3
     assert counters[("entities", "articles_tagged")] == 4
     assert counters[("entities", "articles_no_model")] == 2
@@ -55,7 +60,6 @@ def test_stage_errors_are_counted_in_every_stage(tmp_path, monkeypatch):
     failing_on(validate, "parse_input", "Story V")
     failing_on(clean, "clean_page", "Story C")
     failing_on(language, "detect_language", "Story L")
-    failing_on(entities, "entities_of", "never")  # entities: a document-level fault below
     real_tag = entities.tag_batch
 
     def tag(batch, model_for, size):
@@ -64,16 +68,18 @@ def test_stage_errors_are_counted_in_every_stage(tmp_path, monkeypatch):
         return real_tag(batch, model_for, size)
     monkeypatch.setattr(entities, "tag_batch", tag)
 
+    from textgen import paragraph
+
     folder = tmp_path / "in"
     folder.mkdir()
-    body = ("The harbour bridge reopened on Monday after two years of repairs, the city council said. "
-            "Engineers replaced the deck and the cables, and traffic is expected to return to normal by June.")
-    for name in ("V", "C", "L", "E", "ok1", "ok2"):
-        (folder / f"{name}.txt").write_text(f"Story {name} headline here\n\n{body} Story {name}.\n")
+    for name in ("V", "C", "L", "E", "ok1", "ok2"):  # six different stories
+        (folder / f"{name}.txt").write_text(f"Story {name} headline here\n\n{paragraph(name, sentences=4)} Story {name}.\n")
     config = RunConfig(inputs=[str(folder)], output=str(tmp_path / "out"), max_stage_error_share=1.0)
     result = build_pipeline(config, PipelineOptions([f"--runner={TEST_RUNNER}"])).run()
     result.wait_until_finish()
     counters = {(c.key.metric.namespace, c.key.metric.name): c.committed
                 for c in result.metrics().query(MetricsFilter())["counters"]}
-    for stage in ("validate", "clean", "language", "entities"):
+    for stage in ("validate", "clean"):  # before Dedupe: the record is rejected
         assert counters.get((stage, "rejected_stage_error")) == 1, stage
+    for stage in ("language", "entities"):  # after Dedupe: the article is kept, marked
+        assert counters.get((stage, "articles_stage_error")) == 1, stage

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transforms.dedupe import pick_kept
+from transforms.dedupe import decide_story, fingerprint
 from transforms.language import build_detector_factory, detect_language
 from transforms.read import bounded_lines, decode_bytes
 from transforms.records import Article, RawRecord, RejectedRow
@@ -79,17 +79,20 @@ def test_article_id_is_stable_and_never_empty(given_id, canonical, text):
     assert first and first == article_id(given_id, canonical, digest)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), st.integers(1, 3)),
-                          st.integers(0, 5)), min_size=1, max_size=6), st.randoms())
-def test_kept_article_does_not_depend_on_arrival_order(specs, rnd):
-    arts = [Article(article_id=i, source_file="f", source_line=line, text="t", content_hash="h",
-                    published_at=datetime(2024, 1, d, tzinfo=timezone.utc) if d else None) for i, d, line in specs]
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 3), st.sampled_from([None, "x", "y"]),
+                          st.sampled_from(["Body one here.", "Body two, longer than one.", "Three."]),
+                          st.integers(0, 9)), min_size=1, max_size=7, unique_by=lambda t: t[4]), st.randoms())
+def test_the_kept_article_does_not_depend_on_arrival_order(specs, rnd):
+    arts = [Article(article_id=i, source_file="f", source_line=line, text=body, content_hash=body,
+                    paragraphs=(body,), canonical_url=f"https://{url}.example/" if url else None,
+                    published_at=datetime(2024, 1, d, tzinfo=timezone.utc) if d else None)
+            for i, d, url, body, line in specs]
     shuffled = list(arts)
     rnd.shuffle(shuffled)
-    kept_a, dups_a = pick_kept(arts, "same_content")
-    kept_b, dups_b = pick_kept(shuffled, "same_content")
-    assert kept_a == kept_b and dups_a == dups_b
-    assert len(dups_a) == len(arts) - 1
+    kept_a, verdicts_a = decide_story(map(fingerprint, arts))
+    kept_b, verdicts_b = decide_story(map(fingerprint, shuffled))
+    assert kept_a == kept_b and verdicts_a == verdicts_b
+    assert len(verdicts_a) == len(arts) - 1 and all(v.target == kept_a.rk for v in verdicts_a)
 
 
 @given(ANY_TEXT)

@@ -136,6 +136,39 @@ class CleanConfig:
 
 
 @dataclass(frozen=True)
+class DedupeConfig:
+    """Exact and near-duplicate detection; ``benchmarks/dedupe.py`` measures what these trade."""
+
+    near: bool = setting(True, "--no-near-duplicates", "only remove exact copies (same body, URL or id)",
+                         negate=True)
+    shingle_size: int = setting(5, "--near-shingle-size", "words per shingle compared by near-duplicate detection",
+                                at_least=1, at_most=20)
+    permutations: int = setting(120, "--near-permutations", "MinHash permutations per body", at_least=8,
+                                at_most=1024)
+    bands: int = setting(40, "--near-bands", "LSH bands (permutations must be a multiple of them)", at_least=1,
+                         at_most=1024)
+    threshold: float = setting(0.5, "--near-threshold",
+                               "estimated Jaccard similarity of two bodies' shingles from which they are copies",
+                               above=0, at_most=1)
+    containment: float = setting(0.8, "--near-containment",
+                                 "share of the shorter body's shingles found in the longer from which two bodies "
+                                 "are copies (a paragraph cut or added), given a Jaccard similarity of at least "
+                                 "0.2", above=0, at_most=1)
+    min_jaccard: float = setting(0.2, above=0, at_most=1)  # the Jaccard floor under the containment rule
+    max_bucket: int = setting(100, "--near-max-bucket",
+                              "LSH bucket size above which members are compared with their neighbours only, "
+                              "not all pairs", at_least=2)
+    min_words: int = setting(8, at_least=1)  # shorter bodies are only deduplicated exactly
+    rounds: int = setting(8, at_least=1)  # Large-Star/Small-Star alternations for connected components
+
+    def __post_init__(self):
+        check_ranges(self)
+        if self.permutations % self.bands:
+            raise ConfigError(f"--near-permutations ({self.permutations}) must be a multiple of --near-bands "
+                              f"({self.bands})")
+
+
+@dataclass(frozen=True)
 class LanguageConfig:
     min_letters: int = setting(20, at_least=1)  # fewer letters than this: too little text to say -> 'und'
     min_probability: float = setting(0.5, at_least=0, at_most=1)  # below this the answer is 'und'
@@ -192,6 +225,7 @@ class RunConfig:
     read: ReadLimits = field(default_factory=ReadLimits)
     validate: ValidateLimits = field(default_factory=ValidateLimits)
     clean: CleanConfig = field(default_factory=CleanConfig)
+    dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
     entities: EntityConfig = field(default_factory=EntityConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
@@ -216,4 +250,4 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
 
-SECTIONS = ("read", "validate", "clean", "language", "entities", "write")
+SECTIONS = ("read", "validate", "clean", "dedupe", "language", "entities", "write")

@@ -19,10 +19,10 @@ from transforms.language import UNDETERMINED
 from transforms.progress import Progress
 from transforms.records import Article, Entity
 from transforms.rejects import (REJECTED, DeadLetterDoFn, StageFailure, StageOutput, fault_detail, is_transient,
-                                reject_fault)
+                                mark_stage_error)
 
 STAGE = "entities"
-TAGGED, NO_MODEL, UNDETERMINED_LANGUAGE = "tagged", "no_model", "undetermined_language"
+TAGGED, NO_MODEL, UNDETERMINED_LANGUAGE, FAILED = "tagged", "no_model", "undetermined_language", "failed"
 KEEP_PIPES = ("tok2vec", "ner")
 _USUAL_PIPES = ("tagger", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer",
                 "trainable_lemmatizer", "entity_ruler", "entity_linker", "textcat", "textcat_multilabel")
@@ -68,7 +68,8 @@ def tag_batch(articles: Iterable[Article], model_for, batch_size: int) -> list[A
 
 class _Tag(DeadLetterDoFn):
     """Tags a batch of articles. A model that cannot load, or a batch in which every article fails
-    on its own too, is a failure of the stage (the run fails); one article that fails is rejected."""
+    on its own too, is a failure of the stage (the run fails); one article that fails is kept with
+    ``entity_status = 'failed'`` and the fault in ``stage_errors``."""
 
     stage = STAGE
 
@@ -114,15 +115,17 @@ class _Tag(DeadLetterDoFn):
             except Exception as exc:
                 if is_transient(exc):
                     raise
-                faults.append(reject_fault(STAGE, exc, article, self.payload_limit))
+                faults.append(self._failed(article, exc))
         if len(batch) > 1 and len(faults) == len(batch):
             raise StageFailure(f"NER failed on every one of a batch of {len(batch)} articles, so the model itself "
-                               f"is failing, not the articles; first error: {faults[0].detail}")
-        yield from self._emit(results)
-        yield from faults
+                               f"is failing, not the articles; first error: {faults[0].stage_errors[-1]}")
+        yield from self._emit(results + faults)
 
-    def fault_row(self, batch, exc):
-        return [reject_fault(STAGE, exc, article, self.payload_limit) for article in batch]
+    def _failed(self, article: Article, exc: BaseException) -> Article:
+        return mark_stage_error(STAGE, exc, article).model_copy(update={"entity_status": FAILED, "entities": ()})
+
+    def on_fault(self, batch, exc):
+        return [self._failed(article, exc) for article in batch]
 
     def _emit(self, tagged):
         for article in tagged:

@@ -13,7 +13,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.config import LanguageConfig, RunConfig
 from transforms.records import Article
-from transforms.rejects import REJECTED, DeadLetterDoFn, StageOutput
+from transforms.rejects import REJECTED, DeadLetterDoFn, StageOutput, mark_stage_error
 
 STAGE = "language"
 UNDETERMINED = "und"
@@ -69,6 +69,11 @@ class _Detect(DeadLetterDoFn):
         code, probability = detect_language(self._factory, article.body, self._config)
         Metrics.counter(STAGE, f"articles_{code}").inc()
         yield article.model_copy(update={"language": code, "language_probability": probability})
+
+    def on_fault(self, article: Article, exc: BaseException) -> list:
+        Metrics.counter(STAGE, f"articles_{UNDETERMINED}").inc()
+        return [mark_stage_error(STAGE, exc, article).model_copy(
+            update={"language": UNDETERMINED, "language_probability": 0.0})]
 
 
 class DetectLanguage(beam.PTransform):

@@ -133,12 +133,17 @@ class Article(BaseModel):
     published_text: Optional[str] = None
     removed_line_count: int = 0
     removed_lines: tuple[LineRemoval, ...] = ()  # only with keep_removed_lines
+    # Dedupe
+    cluster_id: Optional[str] = None  # article_id of the story's canonical article (its own when unique)
+    copies: int = 0  # input records that collapsed into this article
     # Language
     language: Optional[str] = None
     language_probability: Optional[float] = None
     # Entities
     entity_status: Optional[str] = None
     entities: tuple[Entity, ...] = ()
+    # Faults of the stages after Dedupe, which keep the article: "stage: Type: message"
+    stage_errors: tuple[str, ...] = ()
 
     @property
     def body(self) -> str:
@@ -175,7 +180,13 @@ class ArticleRow(BaseModel):
     removed_line_count: int = Field(description="Page lines removed as boilerplate.")
     entity_count: int = Field(description="Entity mentions in body.")
     text_encoding: str = Field(description="'utf-8', or the fallback that decoded the input: 'cp1252', 'latin-1'.")
-    content_hash: str = Field(description="sha256 of the normalised page text (exact-dedupe key).")
+    content_hash: str = Field(description="sha256 of the normalised page text.")
+    cluster_id: str = Field(description="The story: article_id of its canonical article, which is this row "
+                                        "(duplicates/ holds the copies that name it).")
+    copies: int = Field(description="Input records that collapsed into this article (rows of duplicates/ naming it).")
+    stage_errors: list[str] = Field(default_factory=list, description="Faults of Detect Language or Extract Entities "
+                                    "on this article ('stage: Type: message'); the article is kept without that "
+                                    "annotation.")
 
 
 class RemovedLineRow(BaseModel):
@@ -204,11 +215,15 @@ class DuplicateRow(BaseModel):
 
     article_id: str
     given_id: Optional[str] = None
-    duplicate_of: str
-    reason: str  # 'same_content' | 'same_url' | 'same_id'
+    duplicate_of: str  # the canonical article it collapsed into: always a row of articles/
+    cluster_id: str  # the story (the canonical article's article_id, as in articles/)
+    method: str  # content | url | id | near: how it was matched
+    reason: str  # same_content | superseded (an earlier version of the same URL or id) | near_duplicate
+    similarity: Optional[float] = None  # estimated Jaccard similarity of its body to the kept article (None: too short)
     source_file: str
     source_line: Optional[int] = None
     url: Optional[str] = None
+    source: Optional[str] = None  # publisher: as given, else the URL's host
     published_at: Optional[datetime] = None
     content_hash: str
 

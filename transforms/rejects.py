@@ -131,6 +131,18 @@ def reject_fault(stage: str, exc: BaseException, article: Article,
     return reject_article(stage, STAGE_ERROR, fault_detail(exc), article, limit)
 
 
+def mark_stage_error(stage: str, exc: BaseException, article: Article) -> Article:
+    """The article, kept, with the stage's fault recorded in ``stage_errors``.
+
+    Used by the stages after Dedupe (Detect Language, Extract Entities): their article may be the
+    canonical copy that duplicates name, and it is still a usable article without a language or
+    entities, so it stays in ``articles/`` rather than going to ``rejected/``. It counts towards
+    ``--max-stage-error-share`` like a rejection.
+    """
+    Metrics.counter(stage, "articles_stage_error").inc()
+    return article.model_copy(update={"stage_errors": article.stage_errors + (f"{stage}: {fault_detail(exc)}",)})
+
+
 def dead_letter(row: RejectedRow) -> beam.pvalue.TaggedOutput:
     """Send ``row`` to the ``rejected`` output and count it under its stage and reason."""
     Metrics.counter(row.stage, f"rejected_{row.reason}").inc()
@@ -158,6 +170,12 @@ class DeadLetterDoFn(beam.DoFn):
         """The rejection(s) of an element on which ``handle`` raised (a list for a group)."""
         return reject_fault(self.stage, exc, element, self.payload_limit)
 
+    def on_fault(self, element, exc: BaseException) -> list:
+        """What goes out for an element on which ``handle`` raised: by default its rejection(s).
+        Stages after Dedupe keep the article instead, marked (see :func:`mark_stage_error`)."""
+        rows = self.fault_row(element, exc)
+        return rows if isinstance(rows, list) else [rows]
+
     def process(self, element, *args, **kwargs):
         try:
             for item in self.handle(element, *args, **kwargs):
@@ -167,6 +185,5 @@ class DeadLetterDoFn(beam.DoFn):
         except Exception as exc:  # dead-letter the record, unless a retry can fix it
             if is_transient(exc):
                 raise
-            rows = self.fault_row(element, exc)
-            for row in rows if isinstance(rows, list) else [rows]:
-                yield dead_letter(row)
+            for item in self.on_fault(element, exc):
+                yield dead_letter(item) if isinstance(item, RejectedRow) else item

@@ -97,6 +97,9 @@ def article_row(article: Article) -> ArticleRow:
         entity_count=len(article.entities),
         text_encoding=article.text_encoding,
         content_hash=article.content_hash,
+        cluster_id=article.cluster_id or article.article_id,
+        copies=article.copies,
+        stage_errors=list(article.stage_errors),
     )
 
 
@@ -196,7 +199,7 @@ class StageErrorLimit(StageFailure):
 
 
 def stage_error_count(counts: dict) -> int:
-    return sum(v for k, v in counts.items() if k.startswith("reject.") and k.endswith(f".{STAGE_ERROR}"))
+    return sum(v for k, v in counts.items() if k.startswith("stage_error."))
 
 
 def check_stage_errors(counts: dict, max_share: float, examples: list) -> None:
@@ -206,8 +209,8 @@ def check_stage_errors(counts: dict, max_share: float, examples: list) -> None:
     records_in = counts.get("records_in", 0)
     if errors == 0 or errors <= max_share * records_in:
         return
-    by_stage = ", ".join(f"{k.split('.')[1]} {v}" for k, v in sorted(counts.items())
-                         if k.startswith("reject.") and k.endswith(f".{STAGE_ERROR}"))
+    by_stage = ", ".join(f"{k.split('.', 1)[1]} {v}" for k, v in sorted(counts.items())
+                         if k.startswith("stage_error."))
     first = "; ".join(f"{f}{'' if line is None else ':' + str(line)}: {detail}" for f, line, detail in examples)
     raise StageErrorLimit(
         f"{errors} of {records_in} records ({errors / max(records_in, 1):.1%}) failed inside a stage ({by_stage}), "
@@ -237,6 +240,7 @@ def summarise(counts: dict, manifest: list[dict], run: dict, partial: list[dict]
         "entity_status": group("entity_status."),
         "entity_rows": counts.get("entity_rows", 0),
         "duplicates_by_reason": group("duplicate."),
+        "duplicates_by_method": group("duplicate_method."),
         "rejected_by_reason": group("reject."),
         "stage_errors": stage_error_count(counts),
         "partial_files": sorted(partial, key=lambda p: p["source_file"]),
@@ -275,16 +279,19 @@ def _record_counts(_record) -> list[tuple[str, int]]:
 
 
 def _article_counts(article: Article) -> list[tuple[str, int]]:
-    return [("articles", 1), (f"language.{article.language}", 1), (f"entity_status.{article.entity_status}", 1)]
+    return [("articles", 1), (f"language.{article.language}", 1), (f"entity_status.{article.entity_status}", 1)] + [
+        (f"stage_error.{error.split(':', 1)[0]}", 1) for error in article.stage_errors]
 
 
 def _duplicate_counts(row: DuplicateRow) -> list[tuple[str, int]]:
-    return [("duplicates", 1), (f"duplicate.{row.reason}", 1)]
+    return [("duplicates", 1), (f"duplicate.{row.reason}", 1), (f"duplicate_method.{row.method}", 1)]
 
 
 def _rejected_counts(row: RejectedRow) -> list[tuple[str, int]]:
     # A rejection at read stands for a record that never became a RawRecord: it is also a record in.
     extra = [("records_in", 1)] if row.stage == "read" else []
+    if row.reason == STAGE_ERROR:
+        extra.append((f"stage_error.{row.stage}", 1))
     return [("rejected", 1), (f"reject.{row.stage}.{row.reason}", 1)] + extra
 
 
@@ -342,9 +349,13 @@ class WriteOutputs(beam.PTransform):
         partial = pcolls.get("partial_reads") or (pipeline | "No Partial Reads" >> beam.Create([]))
         partial = partial | "Partial Reads To Dicts" >> beam.Map(lambda p: p.model_dump())
         error_examples = (
-            pcolls["rejected"]
-            | "Stage Errors" >> beam.Filter(lambda r: r.reason == STAGE_ERROR)
-            | "Stage Error Examples" >> beam.Map(lambda r: (r.source_file, r.source_line, r.detail[:300]))
+            (pcolls["rejected"]
+             | "Stage Errors" >> beam.Filter(lambda r: r.reason == STAGE_ERROR)
+             | "Stage Error Examples" >> beam.Map(lambda r: (r.source_file, r.source_line, f"{r.stage}: {r.detail}"[:300])),
+             articles
+             | "Article Stage Errors" >> beam.FlatMap(
+                 lambda a: [(a.source_file, a.source_line, e[:300]) for e in a.stage_errors]))
+            | "Merge Stage Errors" >> beam.Flatten()
             | "First Three Stage Errors" >> beam.combiners.Top.Smallest(3, key=_example_order))
         return manifest | "Publish Output" >> beam.ParDo(
             _Publish(self._staging, self._output, self._run, self._tables, self._max_share),
