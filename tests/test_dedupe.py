@@ -8,7 +8,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from textgen import story
 from transforms.config import DedupeConfig, RunConfig
-from transforms.dedupe import Dedupe, canonical_order, decide_story, fingerprint, version_order
+from transforms.dedupe import Dedupe, canonical_order, decide, fingerprint, version_order
 from transforms.records import Article
 from transforms.validate import canonical_url, content_hash
 
@@ -62,8 +62,11 @@ def run_dedupe(runner_options, articles, config=RunConfig()):
 # Orders (pure)
 
 def kept_of(*articles):
-    kept, verdicts = decide_story(fingerprint(a) for a in articles)
-    return kept.article_id, {v.rk: (v.target_id, v.method, v.reason) for v in verdicts}
+    """The article_id of the one article kept from ``articles`` (exact links only)."""
+    fps = [fingerprint(a) for a in articles]
+    verdicts = decide(fps)
+    (kept,) = [fp.article_id for fp in fps if fp.rk not in verdicts]
+    return kept, verdicts
 
 
 def test_canonical_is_earliest_then_longest_then_smallest_id():
@@ -188,3 +191,31 @@ def test_ids_are_scoped_by_publisher(runner_options):
         # line 3 is the tribune's id "1" again (publisher from the URL's host); line 1 the Planet's
         assert_that(out.duplicates | "Dups" >> beam.Map(lambda d: (d.source_line, d.given_id, d.reason)),
                     equal_to([(1, "1", "superseded"), (3, "1", "superseded")]), label="Duplicates")
+
+
+def test_an_update_is_followed_through_a_moved_url_and_a_new_id(runner_options):
+    """A story moved from URL A to URL B under the same id, then re-sent under URL B with a new id:
+    all three are versions of one publication and the newest is kept (found in review)."""
+    v2, v3 = WIRE[:3] + ["A rewritten last paragraph of the second version."], WIRE[:3] + ["The third version."]
+    inputs = [art("X", WIRE, url="https://a.example/1", day=1, line=1),
+              art("X", v2, url="https://b.example/1", day=3, line=2),
+              art("Y", v3, url="https://b.example/1", day=5, line=3)]
+    kept, dups = run_dedupe(runner_options, inputs, RunConfig(dedupe=DedupeConfig(near=False)))
+    assert kept == {"Y": ("Y", 2)} and {d[:2] for d in dups.values()} == {("Y", "Y")}
+    kept_id, verdicts = kept_of(*inputs)  # the plain-function statement of the rules agrees
+    assert kept_id == "Y"
+    assert sorted(v[3:5] for v in verdicts.values()) == [("content", "superseded"), ("url", "superseded")]
+
+
+def test_the_same_record_twice_is_kept_once(runner_options):
+    a = art("x", WIRE, url="https://a.example/1", day=1, line=1)
+    kept, dups = run_dedupe(runner_options, [a, a])
+    assert kept == {"x": ("x", 1)} and list(dups.values()) == [("x", "x", "content", "same_content", 1.0)]
+
+
+def test_an_oversized_bucket_of_near_identical_notices_is_one_story(runner_options):
+    notice = story("notice", paragraphs=2)
+    inputs = [art(f"n{i:04d}", notice + [f"Reference number {i} of the notice."], source_file=f"n{i:04d}.txt")
+              for i in range(400)]
+    kept, dups = run_dedupe(runner_options, inputs, RunConfig(dedupe=DedupeConfig(max_bucket=20)))
+    assert len(kept) == 1 and len(dups) == 399 and {d[2] for d in dups.values()} == {"near"}

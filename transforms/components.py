@@ -7,16 +7,20 @@ whose centre is its smallest node. Nodes are plain strings; the label of a compo
 smallest node, so the result does not depend on the runner, the bundles or the number of workers.
 
 The pipeline is a DAG, so the number of alternations is fixed (``rounds``). If a component has not
-become a star by then (a long chain of near-copies), the labels read off it split it into parts
-instead of joining anything that is not connected: precision never suffers, and the nodes concerned
-are counted (``Metrics.counter(namespace, 'components_unconverged_nodes')``).
+become a star by then (a very long chain), the labels read off it split it into parts instead of
+joining anything that is not connected: precision never suffers. Every input edge is then checked:
+an edge whose two ends got different labels is counted
+(``Metrics.counter(namespace, 'components_split_edges')``) and logged, so a split never goes unseen.
 """
 from __future__ import annotations
 
+import logging
 from typing import Iterable, Iterator
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+
+LOG = logging.getLogger("newsbeam.components")
 
 Edge = tuple[str, str]
 
@@ -68,6 +72,31 @@ def components_of(edges: Iterable[Edge]) -> dict[str, str]:
     return {node: root(node) for node in parent}
 
 
+class _CheckEdges(beam.PTransform):
+    """(second node, label of the first) against the label of the second: counts split edges."""
+
+    def __init__(self, labels, namespace: str):
+        super().__init__()
+        self._labels, self._namespace = labels, namespace
+
+    def expand(self, firsts):
+        namespace = self._namespace
+
+        def check(key_group):
+            _, group = key_group
+            for label in group["label"]:
+                for other in group["first"]:
+                    if other != label:
+                        Metrics.counter(namespace, "components_split_edges").inc()
+                        LOG.warning("connected components did not converge: an edge joins labels %s and %s; "
+                                    "its component is reported in parts (raise the number of rounds)", other, label)
+            return []
+
+        return ({"first": firsts, "label": self._labels}
+                | "Join Second Label" >> beam.CoGroupByKey()
+                | "Count Split Edges" >> beam.FlatMap(check))
+
+
 class ConnectedComponents(beam.PTransform):
     """PCollection of (u, v) edges -> PCollection of (node, label) for every node of an edge, where
     the label is the smallest node of its component."""
@@ -95,9 +124,6 @@ class ConnectedComponents(beam.PTransform):
 
         def label(node_smaller):
             node, smaller = node_smaller
-            smaller = set(smaller)
-            if len(smaller) > 1:
-                Metrics.counter(namespace, "components_unconverged_nodes").inc()
             return node, min(smaller)
 
         labelled = (current
@@ -108,6 +134,14 @@ class ConnectedComponents(beam.PTransform):
                    | "Centres" >> beam.Map(lambda nl: (nl[1], nl[1]))
                    | "One Per Centre" >> beam.Distinct())
         # A centre that is itself a leaf of another star has not converged: follow it one step.
-        return ((labelled, centres) | "All Labels" >> beam.Flatten()
-                | "Group Labels" >> beam.GroupByKey()
-                | "Smallest Label" >> beam.MapTuple(lambda node, labels: (node, min(labels))))
+        labels = ((labelled, centres) | "All Labels" >> beam.Flatten()
+                  | "Group Labels" >> beam.GroupByKey()
+                  | "Smallest Label" >> beam.MapTuple(lambda node, labels: (node, min(labels))))
+        _ = (
+            {"edge": edges | "Edges By First" >> beam.Filter(lambda e: e[0] != e[1]), "label": labels}
+            | "Join First Label" >> beam.CoGroupByKey()
+            | "Label Of First" >> beam.FlatMap(
+                lambda kg: [(v, label) for label in kg[1]["label"] for v in kg[1]["edge"]])
+            | "Check Edges" >> _CheckEdges(labels, namespace)
+        )
+        return labels

@@ -159,7 +159,7 @@ class DedupeConfig:
                               "LSH bucket size above which members are compared with their neighbours only, "
                               "not all pairs", at_least=2)
     min_words: int = setting(8, at_least=1)  # shorter bodies are only deduplicated exactly
-    rounds: int = setting(8, at_least=1)  # Large-Star/Small-Star alternations for connected components
+    rounds: int = setting(10, at_least=1)  # Large-Star/Small-Star alternations for connected components
 
     def __post_init__(self):
         check_ranges(self)

@@ -4,25 +4,30 @@ Runs on cleaned articles, so site chrome neither hides a copy nor makes two arti
 look alike. Every decision is made over a light *fingerprint* of each article (keys, order, MinHash
 signature), never over whole articles, and the verdicts are joined back to the articles at the end.
 
-1. **Links.** Records are linked when they have the same normalised body, the same canonical URL,
-   or the same ``article_id`` (the same publisher's id), and when their bodies are near-copies:
-   MinHash signatures over word shingles, locality-sensitive banding, candidate pairs verified by
-   estimated Jaccard similarity (``threshold``) or containment (``containment``, a paragraph cut
-   or added). Exact keys link every record to its key's smallest record key, decided by a
-   combiner; a thousand identical pages are never one group of articles.
-2. **Stories.** The connected components of the links (:mod:`transforms.components`).
-3. **The article kept.** The story's canonical record is the earliest ``published_at`` (records
-   without one come last), then the longest body, then the smallest ``article_id``. If a URL or
-   publisher id that carries the canonical body also carries newer content (an *update*), the
-   newest version is kept instead (the first record of the newest content); the earlier versions
-   and their copies are ``superseded``.
+1. **Bodies.** Records with the same normalised body are one *body*; its representative is its
+   canonical record (below), chosen by a combiner, so a thousand identical pages are never one
+   group. The graph below has one node per distinct body.
+2. **Links.** Two bodies are linked when records of them share a canonical URL or a publisher's id
+   (*identity links*), and when they are near-copies: MinHash signatures over word shingles,
+   locality-sensitive banding, candidate pairs verified by estimated Jaccard similarity
+   (``threshold``) or containment (``containment``: a paragraph cut or added).
+3. **Publications and stories.** The connected components of the identity links are
+   *publications* (one piece and its versions and copies); the components of all links are
+   *stories* (:mod:`transforms.components`).
+4. **The article kept.** A story's *origin* is its canonical record: the earliest
+   ``published_at`` (records without one come last), then the longest body, then the smallest
+   ``article_id``. The article kept is the newest version of the origin's publication (an *update*
+   replaces what it updates: the first record of the body that appeared last), which is the origin
+   itself when the publication was never updated.
 
-Every other record of the story becomes a :class:`DuplicateRow` naming the kept article
-(``duplicate_of`` = ``cluster_id``), with how it matches it: ``content`` (the same body:
-``same_content``; the body of an earlier version: ``superseded``), ``url`` / ``id`` (an earlier
-version: ``superseded``) or ``near`` (``near_duplicate``), and the estimated similarity of the two
-bodies. The kept article gets ``cluster_id`` (its own ``article_id``) and ``copies``. Components
-and choices depend only on the data, so every runner and worker count gives the same result.
+Every other record becomes a :class:`DuplicateRow` naming the kept article (``duplicate_of`` =
+``cluster_id``), with how it relates to it (``method``/``reason``): ``content``/``same_content``
+(the same body), ``url`` or ``id``/``superseded`` (an earlier version under the same URL or id),
+``content``/``superseded`` (an earlier version linked through other records, or a copy of one),
+``near``/``near_duplicate`` (a near-copy, or a copy of one), and the estimated similarity of the
+two bodies. The kept article gets ``cluster_id`` (its own ``article_id``) and ``copies``.
+Components and choices depend only on the data, never on arrival order, bundles or workers.
+:func:`decide` states the same rules as one plain function.
 """
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Optional
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.components import ConnectedComponents
+from transforms.components import ConnectedComponents, components_of
 from transforms.config import DedupeConfig, RunConfig
 from transforms.minhash import (MinHashParams, band_keys, containment, pairs_in_bucket, shingle_hashes, signature_of,
                                 similarity)
@@ -44,6 +49,9 @@ from transforms.validate import normalise_for_hash
 STAGE = "dedupe"
 DUPLICATES = "duplicates"
 _NO_DATE = datetime.max.replace(tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc) - _EPOCH
+
 
 class Fingerprint(NamedTuple):
     """What Dedupe decides on: an article's keys, order and signature, without its text."""
@@ -52,7 +60,7 @@ class Fingerprint(NamedTuple):
     article_id: str
     body_hash: str
     canonical_url: Optional[str]
-    published_at: Optional[datetime]
+    published_at: Optional[datetime]  # always with a time zone (UTC)
     body_chars: int
     source_file: str
     source_line: Optional[int]
@@ -61,15 +69,18 @@ class Fingerprint(NamedTuple):
 
 
 class Verdict(NamedTuple):
-    """A dropped record and the record it lost to (``target``), with how it was matched."""
+    """A dropped record and the article it collapsed into (``target``), with how it relates to it."""
 
     rk: str
-    target: str  # record key of the record it collapsed into
-    target_id: str  # that record's article_id
+    target: str  # record key of the article kept
+    target_id: str  # that article's article_id
     method: str
     reason: str
     similarity: Optional[float]  # None when one of the bodies was too short for a signature
 
+
+# --------------------------------------------------------------------------------------
+# Fingerprints and orders (pure)
 
 def record_key(article: Article) -> str:
     """A key unique to one input record (its file and line, with its id and content hash for records
@@ -83,6 +94,10 @@ def body_hash(article: Article) -> str:
     return hashlib.sha256(normalise_for_hash(article.body).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def minhash_params(config: DedupeConfig) -> MinHashParams:
+    return MinHashParams(shingle_size=config.shingle_size, num_perm=config.permutations, bands=config.bands)
+
+
 def fingerprint(article: Article, config: DedupeConfig = DedupeConfig()) -> Fingerprint:
     body = article.body
     sig, count = None, 0
@@ -91,74 +106,94 @@ def fingerprint(article: Article, config: DedupeConfig = DedupeConfig()) -> Fing
         count = len(hashes)
         if count + config.shingle_size - 1 >= config.min_words:
             sig = signature_of(hashes, minhash_params(config))
+    published = article.published_at
+    if published is not None and published.tzinfo is None:  # Validate gives UTC; other callers may not
+        published = published.replace(tzinfo=timezone.utc)
     return Fingerprint(rk=record_key(article), article_id=article.article_id, body_hash=body_hash(article),
-                       canonical_url=article.canonical_url, published_at=article.published_at,
+                       canonical_url=article.canonical_url, published_at=published,
                        body_chars=len(body), source_file=article.source_file, source_line=article.source_line,
                        signature=sig, shingles=count)
 
 
-def minhash_params(config: DedupeConfig) -> MinHashParams:
-    return MinHashParams(shingle_size=config.shingle_size, num_perm=config.permutations, bands=config.bands)
-
-
 def canonical_order(fp: Fingerprint) -> tuple:
-    """The smallest is the canonical article: earliest date, then longest body, then smallest id."""
+    """The smallest is the canonical record: earliest date, then longest body, then smallest id."""
     return (fp.published_at or _NO_DATE, -fp.body_chars, fp.article_id, fp.rk)
 
 
 def version_order(fp: Fingerprint) -> tuple:
-    """The smallest is the newest version of a URL or id: the latest first appearance (records
-    without a date count as older than any dated one), then the canonical order."""
-    dated = fp.published_at is not None
-    return (0 if dated else 1, -fp.published_at.timestamp() if dated else 0.0) + canonical_order(fp)
+    """The smallest is the newest version: the latest date (records without one count as older
+    than any dated one), then the canonical order."""
+    if fp.published_at is None:
+        return (1, 0) + canonical_order(fp)
+    return (0, -((fp.published_at - _EPOCH) // _MICROSECOND)) + canonical_order(fp)
 
 
 def identities(fp: Fingerprint) -> list[str]:
-    """What makes two records versions of one publication: its canonical URL and its id."""
+    """What makes records versions of one publication: a canonical URL, a publisher's id."""
     return ([f"u:{fp.canonical_url}"] if fp.canonical_url else []) + [f"i:{fp.article_id}"]
 
 
-def in_lineage(fp: Fingerprint, origin_identities: frozenset) -> bool:
-    """A version of the origin's publication: the same URL or id as a record of the origin's body."""
-    return any(identity in origin_identities for identity in identities(fp))
+def body_similarity(rep: Fingerprint, kept: Fingerprint) -> Optional[float]:
+    """Estimated similarity of a body to the kept article's (None when one is too short)."""
+    if rep.body_hash == kept.body_hash:
+        return 1.0
+    if rep.signature is None or kept.signature is None:
+        return None
+    return round(similarity(rep.signature, kept.signature), 4)
 
 
-def verdict_for(fp: Fingerprint, kept: Fingerprint, lineage_hashes: frozenset) -> Verdict:
-    """How a record of a story relates to the article kept for it."""
+def relation(fp: Fingerprint, kept: Fingerprint, same_publication: bool) -> tuple[str, str]:
+    """(method, reason) of a record to the article kept for its story; ``same_publication`` says
+    whether its body belongs to the kept article's publication."""
     if fp.body_hash == kept.body_hash:
-        method, reason = "content", "same_content"
-    elif kept.canonical_url and fp.canonical_url == kept.canonical_url:
-        method, reason = "url", "superseded"
-    elif fp.article_id == kept.article_id:
-        method, reason = "id", "superseded"
-    elif fp.body_hash in lineage_hashes:
-        method, reason = "content", "superseded"  # a copy of an earlier version of the kept article
-    else:
-        method, reason = "near", "near_duplicate"
-    if fp.body_hash == kept.body_hash:
-        sim: Optional[float] = 1.0
-    elif fp.signature is not None and kept.signature is not None:
-        sim = round(similarity(fp.signature, kept.signature), 4)
-    else:
-        sim = None
-    return Verdict(fp.rk, kept.rk, kept.article_id, method, reason, sim)
+        return "content", "same_content"
+    if not same_publication:
+        return "near", "near_duplicate"
+    if kept.canonical_url and fp.canonical_url == kept.canonical_url:
+        return "url", "superseded"
+    if fp.article_id == kept.article_id:
+        return "id", "superseded"
+    return "content", "superseded"  # a copy of an earlier version, or linked to it through other records
 
 
-def decide_story(members: Iterable[Fingerprint]) -> tuple[Fingerprint, list[Verdict]]:
-    """The article kept for one story and the verdict of every other member: what the Beam steps
-    of :class:`Dedupe` compute with combiners, written as one function."""
-    members = list(members)
-    origin = min(members, key=canonical_order)
-    known = frozenset(i for fp in members if fp.body_hash == origin.body_hash for i in identities(fp))
-    firsts: dict[str, Fingerprint] = {}
-    for fp in members:
-        if in_lineage(fp, known) and (fp.body_hash not in firsts
-                                      or canonical_order(fp) < canonical_order(firsts[fp.body_hash])):
-            firsts[fp.body_hash] = fp
-    kept = min(firsts.values(), key=version_order)
-    hashes = frozenset(firsts)
-    return kept, [verdict_for(fp, kept, hashes) for fp in sorted(members, key=canonical_order) if fp.rk != kept.rk]
+def decide(fingerprints: Iterable[Fingerprint], near_links: Iterable[tuple[str, str]] = ()) -> dict[str, Verdict]:
+    """The verdict of every record that is not kept, keyed by record key: the rules of the module
+    docstring on one machine (the Beam steps of :class:`Dedupe` compute the same with combiners and
+    shuffles). ``near_links`` are verified near-copy pairs of body hashes."""
+    fps = {fp.rk: fp for fp in fingerprints}
+    rep: dict[str, Fingerprint] = {}
+    for fp in fps.values():
+        if fp.body_hash not in rep or canonical_order(fp) < canonical_order(rep[fp.body_hash]):
+            rep[fp.body_hash] = fp
+    first_body: dict[str, str] = {}
+    for fp in fps.values():
+        for identity in identities(fp):
+            first_body[identity] = min(first_body.get(identity, fp.body_hash), fp.body_hash)
+    identity_links = [(fp.body_hash, first_body[i]) for fp in fps.values() for i in identities(fp)
+                      if first_body[i] != fp.body_hash]
+    publication = components_of(identity_links)
+    story = components_of(identity_links + list(near_links))
+    members: dict[str, list[str]] = {}
+    for body, label in story.items():
+        members.setdefault(label, []).append(body)
+    outcome: dict[str, tuple[Fingerprint, bool]] = {}  # body -> (kept, in the kept article's publication)
+    for bodies in members.values():
+        origin = min((rep[b] for b in bodies), key=canonical_order)
+        lineage = [rep[b] for b in bodies if publication.get(b, b) == publication.get(origin.body_hash, origin.body_hash)]
+        kept = min(lineage, key=version_order)
+        for b in bodies:
+            outcome[b] = (kept, publication.get(b, b) == publication.get(kept.body_hash, kept.body_hash))
+    verdicts = {}
+    for fp in fps.values():
+        kept, same = outcome.get(fp.body_hash, (rep[fp.body_hash], True))
+        if fp.rk != kept.rk:
+            verdicts[fp.rk] = Verdict(fp.rk, kept.rk, kept.article_id, *relation(fp, kept, same),
+                                      body_similarity(rep[fp.body_hash], kept))
+    return verdicts
 
+
+# --------------------------------------------------------------------------------------
+# Combiners
 
 class _Smallest(beam.CombineFn):
     """Keeps the element with the smallest ``order(element)``: a winner per key, without groups."""
@@ -183,25 +218,8 @@ class _Smallest(beam.CombineFn):
         return best
 
 
-def record_order(fp: Fingerprint) -> tuple:
-    return (fp.rk,)
-
-
-class _Union(beam.CombineFn):
-    """The set union of small sets (the content versions of one story's lineage)."""
-
-    def create_accumulator(self):
-        return frozenset()
-
-    def add_input(self, acc, item):
-        return acc | {item}
-
-    def merge_accumulators(self, accumulators):
-        return frozenset().union(*accumulators)
-
-    def extract_output(self, acc):
-        return acc
-
+# --------------------------------------------------------------------------------------
+# Near-copy links between bodies
 
 def _candidate_pairs(bucket, max_bucket: int):
     _, members = bucket
@@ -230,7 +248,7 @@ def _attach_first(key_group):
 
 
 def _verify(key_group, config: DedupeConfig):
-    """(v, {sig: [(sig_v, n_v)], firsts: [(u, sig_u, n_u)...]}) -> verified edges (u, v)."""
+    """(v, {sig: [(sig_v, n_v)], firsts: [(u, sig_u, n_u)...]}) -> verified links (u, v)."""
     v, group = key_group
     for sig_v, count_v in group["sig"]:
         for u, sig_u, count_u in group["firsts"]:
@@ -241,8 +259,132 @@ def _verify(key_group, config: DedupeConfig):
                 Metrics.counter(STAGE, "near_pairs_rejected").inc()
 
 
+class _NearLinks(beam.PTransform):
+    """Body representatives -> links (body hash, body hash) between near-copies: LSH candidate
+    pairs verified by their signatures."""
+
+    def __init__(self, config: DedupeConfig):
+        super().__init__()
+        self._config = config
+
+    def expand(self, reps):
+        config = self._config
+        params = minhash_params(config)
+        signed = reps | "With Signature" >> beam.Filter(lambda fp: fp.signature is not None)
+        sigs = signed | "Signature By Body" >> beam.Map(lambda fp: (fp.body_hash, (fp.signature, fp.shingles)))
+        pairs = (
+            signed
+            | "Band Keys" >> beam.FlatMap(lambda fp: [(band, fp.body_hash) for band in band_keys(fp.signature, params)])
+            | "Group Buckets" >> beam.GroupByKey()
+            | "Candidate Pairs" >> beam.FlatMap(_candidate_pairs, config.max_bucket)
+            | "Distinct Pairs" >> beam.Distinct()
+        )
+        firsts = (
+            {"sig": sigs, "pairs": pairs}
+            | "Join First Signature" >> beam.CoGroupByKey()
+            | "To Second Body" >> beam.FlatMap(_attach_first)  # (v, (u, sig_u, n_u))
+        )
+        return (
+            {"sig": sigs, "firsts": firsts}
+            | "Join Second Signature" >> beam.CoGroupByKey()
+            | "Verify Pairs" >> beam.FlatMap(_verify, config)
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Identity links between bodies
+
+def _identity_links(key_group):
+    """(identity, {bodies: [hash...], first: [hash]}) -> links (hash, first hash)."""
+    _, group = key_group
+    for first in group["first"]:
+        for body in group["bodies"]:
+            if body != first:
+                yield body, first
+
+
+class _IdentityLinks(beam.PTransform):
+    """Fingerprints -> links between bodies that share a canonical URL or an id: each body to the
+    smallest body of the identity, decided by a combiner."""
+
+    def expand(self, fps):
+        keyed = (fps | "Identities" >> beam.FlatMap(lambda fp: [(i, fp.body_hash) for i in identities(fp)])
+                 | "One Per Identity And Body" >> beam.Distinct())
+        first = keyed | "First Body" >> beam.CombinePerKey(min)
+        return ({"bodies": keyed, "first": first}
+                | "Join Bodies" >> beam.CoGroupByKey()
+                | "Links" >> beam.FlatMap(_identity_links))
+
+
+# --------------------------------------------------------------------------------------
+# Decisions per story
+
+def _with_labels(key_group):
+    """(body, {rep: [fp], story: [label], publication: [label]}) -> (story, (rep, publication))."""
+    body, group = key_group
+    for rep in group["rep"]:
+        for story in group["story"]:
+            publication = next(iter(group["publication"]), body)
+            yield story, (rep, publication)
+
+
+def _lineage(key_group):
+    """Members of the origin's publication: (story, (rep, publication))."""
+    story, group = key_group
+    for _, origin_publication in group["origin"]:
+        for rep, publication in group["members"]:
+            if publication == origin_publication:
+                yield story, (rep, publication)
+
+
+def _outcomes(key_group):
+    """(story, {members, kept}) -> (body, (kept, same publication as kept)) for every member."""
+    _, group = key_group
+    for kept_rep, kept_publication in group["kept"]:
+        for rep, publication in group["members"]:
+            yield rep.body_hash, (kept_rep, publication == kept_publication)
+
+
+def _record_verdicts(key_group):
+    """(body, {records: [fp], rep: [fp], outcome: [...]}) -> a Verdict for every record not kept."""
+    _, group = key_group
+    for rep in group["rep"]:
+        kept, same = next(iter(group["outcome"]), (rep, True))
+        sim = body_similarity(rep, kept)
+        for fp in group["records"]:
+            if fp.rk != kept.rk:
+                yield Verdict(fp.rk, kept.rk, kept.article_id, *relation(fp, kept, same), sim)
+
+
+class _DecideStories(beam.PTransform):
+    """Body representatives, story labels and publication labels -> (body, outcome) for every
+    body in a story of two or more bodies."""
+
+    def expand(self, inputs):
+        reps, stories, publications = inputs
+        members = (
+            {"rep": reps | "Rep By Body" >> beam.Map(lambda fp: (fp.body_hash, fp)), "story": stories,
+             "publication": publications}
+            | "Join Labels" >> beam.CoGroupByKey()
+            | "Key By Story" >> beam.FlatMap(_with_labels)
+        )
+        origin = members | "Origin" >> beam.CombinePerKey(_Smallest(lambda m: canonical_order(m[0])))
+        lineage = ({"members": members, "origin": origin}
+                   | "Join Origin" >> beam.CoGroupByKey()
+                   | "Origin's Publication" >> beam.FlatMap(_lineage))
+        kept = lineage | "Newest Version" >> beam.CombinePerKey(_Smallest(lambda m: version_order(m[0])))
+        return ({"members": members, "kept": kept}
+                | "Join Kept" >> beam.CoGroupByKey()
+                | "Outcomes" >> beam.FlatMap(_outcomes))
+
+
+# --------------------------------------------------------------------------------------
+# Joining back to the articles
+
 class _Finish(DeadLetterDoFn):
-    """Joins the final verdicts back to the articles: a kept Article or a DuplicateRow each."""
+    """Joins the verdicts back to the articles: a kept Article or a DuplicateRow each. Identical
+    input records (the same element twice) share a record key: the first is what was decided, the
+    others are its copies."""
 
     stage = STAGE
 
@@ -252,19 +394,21 @@ class _Finish(DeadLetterDoFn):
 
     def handle(self, key_group):
         _, group = key_group
-        verdicts = list(group["verdict"])
+        verdict = next(iter(group["verdict"]), None)
         copies = sum(group["copies"])
-        for article in group["article"]:
-            if not verdicts:
-                yield article.model_copy(update={"cluster_id": article.article_id, "copies": copies})
+        articles = list(group["article"])
+        for index, article in enumerate(articles):
+            if verdict is None and index == 0:
+                yield article.model_copy(update={"cluster_id": article.article_id,
+                                                 "copies": copies + len(articles) - 1})
                 continue
-            (verdict,) = verdicts
-            Metrics.counter(STAGE, f"duplicates_{verdict.method}").inc()
+            row = verdict or Verdict("", "", articles[0].article_id, "content", "same_content", 1.0)
+            Metrics.counter(STAGE, f"duplicates_{row.method}").inc()
             self._dropped.inc()
             yield beam.pvalue.TaggedOutput(DUPLICATES, DuplicateRow(
-                article_id=article.article_id, given_id=article.given_id, duplicate_of=verdict.target_id,
-                cluster_id=verdict.target_id, method=verdict.method, reason=verdict.reason,
-                similarity=verdict.similarity, source_file=article.source_file, source_line=article.source_line,
+                article_id=article.article_id, given_id=article.given_id, duplicate_of=row.target_id,
+                cluster_id=row.target_id, method=row.method, reason=row.reason,
+                similarity=row.similarity, source_file=article.source_file, source_line=article.source_line,
                 url=article.url, source=article.source, published_at=article.published_at,
                 content_hash=article.content_hash))
 
@@ -273,7 +417,7 @@ class _Finish(DeadLetterDoFn):
 
 
 class DedupeOutput(NamedTuple):
-    """Dedupe's outputs: the kept (canonical) articles, rejections (faults) and the dropped copies."""
+    """Dedupe's outputs: the kept articles, rejections (faults) and the dropped copies."""
 
     articles: Any  # PCollection[Article]
     rejected: Any  # PCollection[RejectedRow]
@@ -285,117 +429,9 @@ class _Fingerprint(beam.DoFn):
         self._config = config
 
     def process(self, article: Article):
-        yield record_key(article), article
-        yield beam.pvalue.TaggedOutput("fingerprints", fingerprint(article, self._config))
-
-
-def _key_links(key_group):
-    """(key, {members: [rk...], first: [fp]}) -> links (rk, first rk) for every other member."""
-    _, group = key_group
-    for first in group["first"]:
-        for rk in group["members"]:
-            if rk != first.rk:
-                yield rk, first.rk
-
-
-class _LinkBy(beam.PTransform):
-    """Links of the records that share a key: each to the key's smallest record (a combiner
-    decides it), so no group of records is ever gathered. Returns (links, first record per key)."""
-
-    def __init__(self, key: Callable[[Fingerprint], Optional[str]]):
-        super().__init__()
-        self._key = key
-
-    def expand(self, fingerprints):
-        key = self._key
-        keyed = fingerprints | "Key" >> beam.FlatMap(lambda fp: [(key(fp), fp)] if key(fp) else [])
-        firsts = keyed | "First Record" >> beam.CombinePerKey(_Smallest(record_order))
-        links = ({"members": keyed | "Record Keys" >> beam.MapTuple(lambda k, fp: (k, fp.rk)), "first": firsts}
-                 | "Join Members" >> beam.CoGroupByKey()
-                 | "Links" >> beam.FlatMap(_key_links))
-        return links, firsts | "Firsts" >> beam.Values()
-
-
-class _NearLinks(beam.PTransform):
-    """Links between near-copies: LSH candidate pairs verified by their signatures."""
-
-    def __init__(self, config: DedupeConfig):
-        super().__init__()
-        self._config = config
-
-    def expand(self, fingerprints):
-        config = self._config
-        params = minhash_params(config)
-        signed = fingerprints | "With Signature" >> beam.Filter(lambda fp: fp.signature is not None)
-        sigs = signed | "Signature By Record" >> beam.Map(lambda fp: (fp.rk, (fp.signature, fp.shingles)))
-        pairs = (
-            signed
-            | "Band Keys" >> beam.FlatMap(lambda fp: [(band, fp.rk) for band in band_keys(fp.signature, params)])
-            | "Group Buckets" >> beam.GroupByKey()
-            | "Candidate Pairs" >> beam.FlatMap(_candidate_pairs, config.max_bucket)
-            | "Distinct Pairs" >> beam.Distinct()
-        )
-        firsts = (
-            {"sig": sigs, "pairs": pairs}
-            | "Join First Signature" >> beam.CoGroupByKey()
-            | "To Second Record" >> beam.FlatMap(_attach_first)  # (v, (u, sig_u, n_u))
-        )
-        return (
-            {"sig": sigs, "firsts": firsts}
-            | "Join Second Signature" >> beam.CoGroupByKey()
-            | "Verify Pairs" >> beam.FlatMap(_verify, config)
-        )
-
-
-def _origin_identities(key_group):
-    """The URLs and ids of the records that carry the origin's body."""
-    story, group = key_group
-    for origin in group["origin"]:
-        for fp in group["members"]:
-            if fp.body_hash == origin.body_hash:
-                for identity in identities(fp):
-                    yield story, identity
-
-
-def _in_lineage(key_group):
-    story, group = key_group
-    known = next(iter(group["identities"]), frozenset())
-    for fp in group["members"]:
-        if in_lineage(fp, known):
-            yield (story, fp.body_hash), fp
-
-
-def _verdicts(key_group):
-    _, group = key_group
-    hashes = next(iter(group["hashes"]), frozenset())
-    for kept in group["kept"]:
-        for fp in group["members"]:
-            if fp.rk != kept.rk:
-                yield verdict_for(fp, kept, hashes)
-
-
-class _DecideStories(beam.PTransform):
-    """(story label, fingerprint) of every linked record -> a Verdict for every record not kept;
-    :func:`decide_story` with combiners instead of groups of members."""
-
-    def expand(self, members):
-        origin = members | "Canonical Record" >> beam.CombinePerKey(_Smallest(canonical_order))
-        known = ({"members": members, "origin": origin}
-                 | "Join Origin" >> beam.CoGroupByKey()
-                 | "Origin URLs And Ids" >> beam.FlatMap(_origin_identities)
-                 | "Identities Per Story" >> beam.CombinePerKey(_Union()))
-        lineage = ({"members": members, "identities": known}
-                   | "Join Identities" >> beam.CoGroupByKey()
-                   | "Versions Of The Origin" >> beam.FlatMap(_in_lineage))
-        firsts = (lineage
-                  | "First Of Each Version" >> beam.CombinePerKey(_Smallest(canonical_order))
-                  | "Key Versions By Story" >> beam.MapTuple(lambda story_version, fp: (story_version[0], fp)))
-        kept = firsts | "Newest Version" >> beam.CombinePerKey(_Smallest(version_order))
-        hashes = (firsts | "Version Hashes" >> beam.MapTuple(lambda story, fp: (story, fp.body_hash))
-                  | "Versions Per Story" >> beam.CombinePerKey(_Union()))
-        return ({"members": members, "kept": kept, "hashes": hashes}
-                | "Join Kept" >> beam.CoGroupByKey()
-                | "Verdicts" >> beam.FlatMap(_verdicts))
+        fp = fingerprint(article, self._config)
+        yield fp.rk, article
+        yield beam.pvalue.TaggedOutput("fingerprints", fp)
 
 
 class Dedupe(beam.PTransform):
@@ -409,24 +445,37 @@ class Dedupe(beam.PTransform):
         config = self._config.dedupe
         split = articles | "Fingerprint" >> beam.ParDo(_Fingerprint(config)).with_outputs(
             "fingerprints", main="articles")
-        fps = split.fingerprints
-        content_links, one_per_body = fps | "Same Body" >> _LinkBy(lambda fp: fp.body_hash)
-        url_links, _ = fps | "Same URL" >> _LinkBy(lambda fp: fp.canonical_url)
-        id_links, _ = fps | "Same Id" >> _LinkBy(lambda fp: fp.article_id)
-        links = [content_links, url_links, id_links]
-        if config.near:  # identical bodies are linked already: one signature per body is enough
-            links.append(one_per_body | "Near Copies" >> _NearLinks(config))
-        labels = (links | "All Links" >> beam.Flatten()
-                  | "Stories" >> ConnectedComponents(rounds=config.rounds, namespace=STAGE))
-        members = (
-            {"label": labels, "fp": fps | "Fingerprint By Record" >> beam.Map(lambda fp: (fp.rk, fp))}
-            | "Join Labels" >> beam.CoGroupByKey()
-            | "Key By Story" >> beam.FlatMap(
-                lambda kv: [(label, fp) for label in kv[1]["label"] for fp in kv[1]["fp"]])
+        fps = (split.fingerprints  # identical input records share a record key: one fingerprint each
+               | "Key By Record" >> beam.Map(lambda fp: (fp.rk, fp))
+               | "One Per Record" >> beam.CombinePerKey(_Smallest(canonical_order))
+               | "Fingerprints" >> beam.Values())
+        reps = (fps | "Key By Body" >> beam.Map(lambda fp: (fp.body_hash, fp))
+                | "Body Representative" >> beam.CombinePerKey(_Smallest(canonical_order))
+                | "Representatives" >> beam.Values())
+        identity_links = fps | "Same URL Or Id" >> _IdentityLinks()
+        links = [identity_links]
+        if config.near:  # identical bodies are one node already: one signature per body is enough
+            links.append(reps | "Near Copies" >> _NearLinks(config))
+        publications = identity_links | "Publications" >> ConnectedComponents(
+            rounds=config.rounds, namespace=STAGE)
+        stories = (links | "All Links" >> beam.Flatten()
+                   | "Stories" >> ConnectedComponents(rounds=config.rounds, namespace=STAGE))
+        outcomes = (reps, stories, publications) | "Decide" >> _DecideStories()
+        verdicts = (
+            {"records": fps | "Records By Body" >> beam.Map(lambda fp: (fp.body_hash, fp)),
+             "rep": reps | "Rep By Body For Records" >> beam.Map(lambda fp: (fp.body_hash, fp)),
+             "outcome": outcomes}
+            | "Join Outcomes" >> beam.CoGroupByKey()
+            | "Record Verdicts" >> beam.FlatMap(_record_verdicts)
         )
-        verdicts = members | "Decide" >> _DecideStories()
-        copies = (verdicts | "Count Copies" >> beam.Map(lambda v: (v.target, 1))
-                  | "Copies Per Kept" >> beam.CombinePerKey(sum))
+        # Identical input records share a record key and a verdict: each counts as a copy.
+        multiplicity = (split.articles | "Records Per Key" >> beam.MapTuple(lambda rk, _: (rk, 1))
+                        | "Count Per Key" >> beam.CombinePerKey(sum))
+        copies = (
+            {"verdict": verdicts | "Verdict Targets" >> beam.Map(lambda v: (v.rk, v.target)), "n": multiplicity}
+            | "Join Multiplicity" >> beam.CoGroupByKey()
+            | "Count Copies" >> beam.FlatMap(lambda kg: [(target, sum(kg[1]["n"])) for target in kg[1]["verdict"]])
+            | "Copies Per Kept" >> beam.CombinePerKey(sum))
         out = (
             {"article": split.articles, "verdict": verdicts | "Verdict By Record" >> beam.Map(lambda v: (v.rk, v)),
              "copies": copies}

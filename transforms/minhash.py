@@ -87,12 +87,18 @@ def shingle_hashes(text: str, size: int) -> np.ndarray:
     return np.unique(mixed)
 
 
+def _constant(num_perm_index: int, role: str) -> int:
+    """A fixed 64-bit constant from a hash of its name: the same for every numpy and Python version
+    (numpy does not promise its random streams stay the same across versions)."""
+    name = f"newsbeam-minhash:{_SEED}:{num_perm_index}:{role}".encode("ascii")
+    return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "little")
+
+
 @functools.lru_cache(maxsize=8)
 def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
     """The fixed hash functions (read-only arrays, made once per process)."""
-    rng = np.random.Generator(np.random.PCG64(_SEED))
-    a = rng.integers(1, 2 ** 63, size=num_perm, dtype=np.uint64) | np.uint64(1)  # odd multipliers
-    b = rng.integers(0, 2 ** 63, size=num_perm, dtype=np.uint64)
+    a = np.array([_constant(i, "a") | 1 for i in range(num_perm)], dtype=np.uint64)  # odd multipliers
+    b = np.array([_constant(i, "b") for i in range(num_perm)], dtype=np.uint64)
     a.setflags(write=False)
     b.setflags(write=False)
     return a, b
@@ -153,18 +159,22 @@ def exact_jaccard(text_a: str, text_b: str, size: int) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-OVERSIZED_WINDOW = 8  # in a bucket over max_bucket, each member is compared with this many next ones
+OVERSIZED_WINDOW = 4  # in a bucket over max_bucket, each member is compared with this many next ones
 
 
 def pairs_in_bucket(members: Iterable[str], max_bucket: int) -> list[tuple[str, str]]:
     """Candidate pairs (smaller, larger) among the members of one band bucket.
 
     Up to ``max_bucket`` members: every pair. Above it (thousands of pages sharing a band, such as
-    a recurring short notice), each member is paired with the next ``OVERSIZED_WINDOW`` members in
-    sorted order only, so the work grows linearly with the bucket instead of with its square;
-    members that are all alike still end up connected through the chain.
+    a recurring short notice), each member is paired with the bucket's first member and with its
+    next ``OVERSIZED_WINDOW`` members in sorted order only, so the work grows linearly with the
+    bucket instead of with its square. Members that are all alike end up connected through the
+    first one, a star that connected components resolve in a round or two.
     """
     ordered = sorted(set(members))
     n = len(ordered)
-    window = n if n <= max_bucket else OVERSIZED_WINDOW
-    return [(ordered[i], ordered[j]) for i in range(n) for j in range(i + 1, min(n, i + 1 + window))]
+    if n <= max_bucket:
+        return [(ordered[i], ordered[j]) for i in range(n) for j in range(i + 1, n)]
+    pairs = {(ordered[0], ordered[j]) for j in range(1, n)}
+    pairs.update((ordered[i], ordered[j]) for i in range(1, n) for j in range(i + 1, min(n, i + 1 + OVERSIZED_WINDOW)))
+    return sorted(pairs)
