@@ -106,7 +106,7 @@ def _typed(kind: type, meta: dict):
 
 def _flagged_settings():
     """(section name or None for the run itself, field, metadata) of every setting that has a flag."""
-    sections = [(None, RunConfig)] + [(name, type(getattr(RunConfig(), name))) for name in settings.SECTIONS]
+    sections = [(None, RunConfig)] + list(settings.SECTION_TYPES.items())
     for section, cls in sections:
         for f in dataclasses.fields(cls):
             if f.metadata.get("flag"):
@@ -130,7 +130,7 @@ def make_parser() -> argparse.ArgumentParser:
             action = "store_false" if meta["negate"] else "store_true"
             parser.add_argument(meta["flag"], dest=dest, action=action, default=f.default, help=meta["help"])
         else:
-            kind = int if f.type in ("int", int) else float
+            kind = settings.setting_kind(f)
             parser.add_argument(meta["flag"], dest=dest, type=_typed(kind, meta), default=f.default,
                                 metavar=kind.__name__.upper(), help=f"{meta['help']} ({f.default:,})")
     return parser
@@ -140,7 +140,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     values: dict[Optional[str], dict] = {}
     for section, f in _flagged_settings():
         values.setdefault(section, {})[f.name] = getattr(args, f"{section or 'run'}__{f.name}")
-    sections = {name: type(getattr(RunConfig(), name))(**values.get(name, {})) for name in settings.SECTIONS}
+    sections = {name: cls(**values.get(name, {})) for name, cls in settings.SECTION_TYPES.items()}
     sections["entities"] = settings.EntityConfig(models=parse_model_flags(args.ner_model), **values.get("entities", {}))
     return RunConfig(inputs=tuple(args.input or [default_input()]), output=args.output,
                      run_id=uuid.uuid4().hex[:12], **sections, **values.get(None, {}))

@@ -34,17 +34,25 @@ def run_in_process(inputs, output, max_stage_error_share=0.01):
     return json.loads((output / "run.json").read_text())
 
 
-def test_a_failing_clean_rejects_only_its_record(tmp_path, monkeypatch):
-    import transforms.clean as clean
+def fail_on(monkeypatch, module, function, marker):
+    """Make ``module.function`` raise RuntimeError('injected fault') on the text holding ``marker``
+    (a text argument, or the ``text`` of the first argument: a RawRecord, an Article, a spaCy Doc)."""
+    import importlib
 
-    real = clean.clean_page
+    target = importlib.import_module(module)
+    real = getattr(target, function)
 
-    def flaky(text, *args, **kwargs):
-        if "case-3" in text:
+    def flaky(*args, **kwargs):
+        text = next((a for a in args if isinstance(a, str)), None) or getattr(args[0], "text", "")
+        if marker in text:
             raise RuntimeError("injected fault")
-        return real(text, *args, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(clean, "clean_page", flaky)
+    monkeypatch.setattr(target, function, flaky)
+
+
+def test_a_failing_clean_rejects_only_its_record(tmp_path, monkeypatch):
+    fail_on(monkeypatch, "transforms.clean", "clean_page", "case-3")
     write_articles(tmp_path / "in", 6)
     summary = run_in_process(tmp_path / "in", tmp_path / "out", max_stage_error_share=0.2)
     rejected = pq.read_table(tmp_path / "out" / "rejected").to_pylist()
@@ -60,18 +68,7 @@ def test_a_failing_clean_rejects_only_its_record(tmp_path, monkeypatch):
 def test_a_fault_after_dedupe_keeps_the_article_and_says_so(tmp_path, monkeypatch, module, function, stage):
     """An article that Detect Language or Extract Entities fails on may be the one its duplicates
     name: it stays in articles/, without that annotation, with the fault in stage_errors."""
-    import importlib
-
-    target = importlib.import_module(module)
-    real = getattr(target, function)
-
-    def flaky(*args, **kwargs):
-        text = next((a for a in args if isinstance(a, str)), None) or getattr(args[0], "text", "")
-        if "case-3" in text:
-            raise RuntimeError("injected fault")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(target, function, flaky)
+    fail_on(monkeypatch, module, function, "case-3")
     write_articles(tmp_path / "in", 6)
     summary = run_in_process(tmp_path / "in", tmp_path / "out", max_stage_error_share=0.2)
     articles = pq.read_table(tmp_path / "out" / "articles").to_pylist()
@@ -184,16 +181,7 @@ def test_a_batch_that_fails_as_a_whole_fails_the_run(tmp_path, monkeypatch, caps
 
 def test_too_many_stage_errors_fail_the_run_not_publish(tmp_path, monkeypatch, capsys, good_output):
     out, before = good_output
-    import transforms.clean as clean
-
-    real = clean.clean_page
-
-    def flaky(text, *args, **kwargs):
-        if "new 3" in text:
-            raise RuntimeError("injected fault")
-        return real(text, *args, **kwargs)
-
-    monkeypatch.setattr(clean, "clean_page", flaky)
+    fail_on(monkeypatch, "transforms.clean", "clean_page", "new 3")
     write_articles(tmp_path / "new", 6, prefix="new")
     # 1 of 6 records (17%) is a stage error: over the default limit of 1% ...
     assert _main("--input", tmp_path / "new", "--output", out) == 3

@@ -74,6 +74,11 @@ def field_name(section: Any, name: str) -> str:
     return meta.get("flag") or f"{type(section).__name__}.{name}"
 
 
+def setting_kind(f: dataclasses.Field) -> type:
+    """int or float: the number type of a setting (annotations are strings here)."""
+    return int if f.type in ("int", int) else float
+
+
 def check_ranges(section: Any) -> None:
     """Raise :class:`ConfigError` for the first setting of ``section`` outside its range."""
     for f in dataclasses.fields(section):
@@ -81,7 +86,7 @@ def check_ranges(section: Any) -> None:
         if not any(meta.get(k) is not None for k in ("at_least", "at_most", "above")):
             continue
         value = getattr(section, f.name)
-        kind = int if f.type in ("int", int) else float
+        kind = setting_kind(f)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not in_range(value, meta):
             raise ConfigError(f"{field_name(section, f.name)} must be {allowed_range(meta, kind)}, got {value!r}")
 
@@ -251,3 +256,5 @@ class RunConfig:
 
 
 SECTIONS = ("read", "validate", "clean", "dedupe", "language", "entities", "write")
+# The class of each section, from RunConfig's fields (each section's default factory is its class).
+SECTION_TYPES = {f.name: f.default_factory for f in dataclasses.fields(RunConfig) if f.name in SECTIONS}

@@ -453,13 +453,13 @@ class Dedupe(beam.PTransform):
                 | "Body Representative" >> beam.CombinePerKey(_Smallest(canonical_order))
                 | "Representatives" >> beam.Values())
         identity_links = fps | "Same URL Or Id" >> _IdentityLinks()
-        links = [identity_links]
-        if config.near:  # identical bodies are one node already: one signature per body is enough
-            links.append(reps | "Near Copies" >> _NearLinks(config))
         publications = identity_links | "Publications" >> ConnectedComponents(
             rounds=config.rounds, namespace=STAGE)
-        stories = (links | "All Links" >> beam.Flatten()
-                   | "Stories" >> ConnectedComponents(rounds=config.rounds, namespace=STAGE))
+        stories = publications  # without near links, a story is a publication
+        if config.near:  # identical bodies are one node already: one signature per body is enough
+            near_links = reps | "Near Copies" >> _NearLinks(config)
+            stories = ((identity_links, near_links) | "All Links" >> beam.Flatten()
+                       | "Stories" >> ConnectedComponents(rounds=config.rounds, namespace=STAGE))
         outcomes = (reps, stories, publications) | "Decide" >> _DecideStories()
         verdicts = (
             {"records": fps | "Records By Body" >> beam.Map(lambda fp: (fp.body_hash, fp)),

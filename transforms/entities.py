@@ -18,8 +18,8 @@ from transforms.config import DEFAULT_NER_MODELS, EntityConfig, RunConfig
 from transforms.language import UNDETERMINED
 from transforms.progress import Progress
 from transforms.records import Article, Entity
-from transforms.rejects import (REJECTED, DeadLetterDoFn, StageFailure, StageOutput, fault_detail, is_transient,
-                                mark_stage_error)
+from transforms.rejects import (REJECTED, DeadLetterDoFn, StageFailure, StageOutput, fault_detail, mark_stage_error,
+                                per_record_fault)
 
 STAGE = "entities"
 TAGGED, NO_MODEL, UNDETERMINED_LANGUAGE, FAILED = "tagged", "no_model", "undetermined_language", "failed"
@@ -97,10 +97,8 @@ class _Tag(DeadLetterDoFn):
     def handle(self, batch):
         try:
             tagged = tag_batch(batch, self._model_for, self._config.batch_size)
-        except StageFailure:
-            raise
         except Exception as exc:
-            if is_transient(exc):
+            if not per_record_fault(exc):
                 raise
             tagged = None  # one bad document must not take its batch-mates with it: retry one by one
         if tagged is not None:
@@ -110,10 +108,8 @@ class _Tag(DeadLetterDoFn):
         for article in batch:
             try:
                 results.append(tag_batch([article], self._model_for, 1)[0])
-            except StageFailure:
-                raise
             except Exception as exc:
-                if is_transient(exc):
+                if not per_record_fault(exc):
                     raise
                 faults.append(self._failed(article, exc))
         if len(batch) > 1 and len(faults) == len(batch):

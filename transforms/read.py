@@ -28,7 +28,7 @@ from apache_beam.metrics import Metrics
 from transforms.config import DEFAULT_PAYLOAD_LIMIT, ReadLimits, RunConfig
 from transforms.progress import Progress
 from transforms.records import PartialRead, RawRecord, RejectedRow
-from transforms.rejects import REJECTED, DeadLetterDoFn, is_transient, make_rejection
+from transforms.rejects import REJECTED, STAGE_ERROR, DeadLetterDoFn, fault_detail, is_transient, make_rejection
 
 STAGE = "read"
 PARTIAL_READS = "partial_reads"  # tag of Read's report of files it could not read to the end
@@ -356,7 +356,7 @@ class _ReadFile(DeadLetterDoFn):
             yield item
 
     def fault_row(self, encoded_path: bytes, exc: BaseException) -> RejectedRow:
-        return make_rejection(STAGE, "stage_error", f"{type(exc).__name__}: {exc}",
+        return make_rejection(STAGE, STAGE_ERROR, fault_detail(exc),
                               source_file=display_name(os.fsdecode(encoded_path)), payload="",
                               limit=self.payload_limit)
 

@@ -2,9 +2,10 @@
 
 Three kinds of failure, three outcomes:
 
-* a verdict on one record (malformed JSON, no body left, a model that raised on one article): a
+* a verdict on one record (malformed JSON, no body left, a rule that raised on one page): a
   :class:`RejectedRow` on the stage's ``rejected`` output, counted as
-  ``Metrics.counter(stage, 'rejected_<reason>')``; faults get the reason ``stage_error``;
+  ``Metrics.counter(stage, 'rejected_<reason>')``; faults get the reason ``stage_error`` (the stages
+  after Dedupe keep the article instead, marked: see :func:`mark_stage_error`);
 * a failure of the whole stage (a model that cannot load, a batch that fails as a whole):
   :class:`StageFailure` is raised and the run fails without publishing;
 * a transient I/O error (a reset connection, a 503 from an object store): raised as it is, so the
@@ -70,6 +71,12 @@ def is_transient(exc: BaseException) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def per_record_fault(exc: BaseException) -> bool:
+    """True for a fault that is a verdict on the record at hand; False for a failure of the whole
+    stage or a transient error, which must propagate (the run fails, or the runner retries)."""
+    return not isinstance(exc, StageFailure) and not is_transient(exc)
 
 
 def make_rejection(
@@ -180,10 +187,8 @@ class DeadLetterDoFn(beam.DoFn):
         try:
             for item in self.handle(element, *args, **kwargs):
                 yield dead_letter(item) if isinstance(item, RejectedRow) else item
-        except StageFailure:
-            raise
-        except Exception as exc:  # dead-letter the record, unless a retry can fix it
-            if is_transient(exc):
+        except Exception as exc:  # dead-letter the record, unless the stage failed or a retry can fix it
+            if not per_record_fault(exc):
                 raise
             for item in self.on_fault(element, exc):
                 yield dead_letter(item) if isinstance(item, RejectedRow) else item

@@ -265,7 +265,7 @@ class _Publish(beam.DoFn):
         self._max_share = max_stage_error_share
 
     def process(self, manifest, counts, partial, error_examples):
-        check_stage_errors(counts, self._max_share, sorted(error_examples, key=_example_order))
+        check_stage_errors(counts, self._max_share, error_examples)  # Top.Smallest: already in order
         manifest = list(manifest)
         for name in self._tables:
             if not any(m["table"] == name for m in manifest):
