@@ -76,6 +76,13 @@ def test_canonical_is_earliest_then_longest_then_smallest_id():
     assert min(map(fingerprint, copies), key=canonical_order).article_id == "z"  # no dates: the longest body
 
 
+def test_identical_pages_keep_the_first_by_path_wherever_the_folder_is():
+    for root in ("/home/a/seeds", "/tmp/ci-clone-9f3/seeds", "gs://bucket/in"):
+        pages = [art("same", source_file=f"{root}/{name}") for name in ("z-page.txt", "m-mirror.txt", "b-copy.txt")]
+        (kept,) = [fp for fp in map(fingerprint, pages) if fp.rk not in decide(map(fingerprint, pages))]
+        assert kept.source_file == f"{root}/b-copy.txt"
+
+
 def test_an_update_keeps_the_newest_version_of_the_url():
     v2 = WIRE[:3] + ["The last paragraph, rewritten for the second version."]
     url = "https://wire.example/1"

@@ -116,8 +116,11 @@ def fingerprint(article: Article, config: DedupeConfig = DedupeConfig()) -> Fing
 
 
 def canonical_order(fp: Fingerprint) -> tuple:
-    """The smallest is the canonical record: earliest date, then longest body, then smallest id."""
-    return (fp.published_at or _NO_DATE, -fp.body_chars, fp.article_id, fp.rk)
+    """The smallest is the canonical record: earliest date, then longest body, then smallest id, then
+    the first place in the input (file path, line). Never a hash of the path: a clone in another
+    folder must keep the same copy."""
+    line = -1 if fp.source_line is None else fp.source_line
+    return (fp.published_at or _NO_DATE, -fp.body_chars, fp.article_id, fp.source_file or "", line, fp.rk)
 
 
 def version_order(fp: Fingerprint) -> tuple:
