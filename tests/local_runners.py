@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Optional
 
 RUNNERS_CACHE = os.environ.get("NEWSBEAM_RUNNERS_CACHE",
                                os.path.join(os.path.expanduser("~"), ".cache", "newsbeam", "beam-2.77.0"))
@@ -79,3 +80,115 @@ def prism_with_worker_pool(workdir: str, wheel: str):
                 server.terminate()
             for server in servers:
                 server.wait(timeout=30)
+
+
+class TwoPoolRunner:
+    """Marker for the Beam runner of :func:`prism_with_two_worker_pools` (set up there)."""
+
+
+def _two_pool_runner_class():
+    from apache_beam.portability import common_urns
+    from apache_beam.portability.api import beam_runner_api_pb2
+    from apache_beam.runners.portability.portable_runner import PortableRunner
+
+    class _Runner(PortableRunner):
+        """PortableRunner that gives each EXTERNAL environment of the pipeline its own worker pool.
+
+        Prism starts one SDK worker per environment and runs every stage of an environment on it,
+        so the transforms named in ``PIN`` are moved to a copy of their environment (as a resource
+        hint would do): those stages run on pool B, all others on pool A.
+        """
+
+        POOLS: tuple[str, ...] = ()
+        PIN: tuple[str, ...] = ()
+
+        def run_portable_pipeline(self, pipeline, options):
+            envs = pipeline.components.environments
+            for transform in pipeline.components.transforms.values():
+                if transform.environment_id and transform.unique_name.startswith(self.PIN):
+                    copy = transform.environment_id + "-pool-b"
+                    if copy not in envs:
+                        envs[copy].CopyFrom(envs[transform.environment_id])
+                    transform.environment_id = copy
+            external = sorted(i for i, e in envs.items() if e.urn == common_urns.environments.EXTERNAL.urn)
+            for n, env_id in enumerate(external):
+                payload = beam_runner_api_pb2.ExternalPayload.FromString(envs[env_id].payload)
+                payload.endpoint.url = self.POOLS[n % len(self.POOLS)]
+                envs[env_id].payload = payload.SerializeToString()
+            return super().run_portable_pipeline(pipeline, options)
+
+    return _Runner
+
+
+def _pool_environment(pool_dir: str) -> str:
+    """A small venv of the pool's own that sees the worker environment's packages read-only (a
+    .pth file): Beam's boot program pip-installs the staged wheel into it, not into the shared one."""
+    venv = os.path.join(pool_dir, "venv")
+    subprocess.run([WORKER_PYTHON, "-m", "venv", "--without-pip", venv], check=True, timeout=120)
+    shared = subprocess.run([WORKER_PYTHON, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    own = subprocess.run([os.path.join(venv, "bin", "python"), "-c",
+                          "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    with open(os.path.join(own, "worker-venv.pth"), "w") as handle:
+        handle.write(shared + "\n")
+    return venv
+
+
+@contextlib.contextmanager
+def prism_with_two_worker_pools(workdir: str, wheel: str, pin: tuple[str, ...], env: Optional[dict] = None):
+    """Prism and two EXTERNAL SDK worker pools, A and B, that share no folder: each has its own
+    working folder, TMPDIR, boot staging folder and venv. Yields (Beam flags, {pool: folder}); the
+    transforms whose names start with ``pin`` run on pool B, the rest on pool A."""
+    job_port = free_port()
+    os.makedirs(workdir, exist_ok=True)
+    servers, logs, pools, folders = [], [], [], {}
+    try:
+        prism_log = open(os.path.join(workdir, "prism.log"), "w")
+        logs.append(prism_log)
+        servers.append(subprocess.Popen([PRISM, "--job_port", str(job_port), "--serve_http=false"],
+                                        stdout=prism_log, stderr=subprocess.STDOUT))
+        for name in ("a", "b"):
+            pool_dir = folders[name] = os.path.join(workdir, f"pool-{name}")
+            for sub in ("semi", "tmp"):
+                os.makedirs(os.path.join(pool_dir, sub), exist_ok=True)
+            venv = _pool_environment(pool_dir)
+            boot = os.path.join(pool_dir, "boot.sh")  # the pool's boot command is fixed: a wrapper adds its folder
+            with open(boot, "w") as handle:
+                handle.write(f'#!/bin/sh\nexec {PYTHON_BOOT} --semi_persist_dir={pool_dir}/semi "$@"\n')
+            os.chmod(boot, 0o755)
+            port = free_port()
+            pool_env = dict(os.environ, **(env or {}), PATH=os.path.join(venv, "bin") + os.pathsep + os.environ["PATH"],
+                            RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT="1", VIRTUAL_ENV=venv,
+                            TMPDIR=os.path.join(pool_dir, "tmp"))
+            pool_env.pop("PYTHONPATH", None)
+            log = open(os.path.join(pool_dir, "pool.log"), "w")
+            logs.append(log)
+            servers.append(subprocess.Popen(
+                [os.path.join(venv, "bin", "python"), "-m", "apache_beam.runners.worker.worker_pool_main",
+                 f"--service_port={port}", f"--container_executable={boot}"],
+                env=pool_env, cwd=pool_dir, stdout=log, stderr=subprocess.STDOUT))
+            pools.append(f"localhost:{port}")
+        wait_for_port(job_port, servers[0])
+        for server, pool in zip(servers[1:], pools):
+            wait_for_port(int(pool.rsplit(":", 1)[1]), server)
+        runner = _two_pool_runner_class()
+        runner.POOLS, runner.PIN = tuple(pools), tuple(pin)
+        TwoPoolRunner.runner = runner
+        yield ["--runner=local_runners.TwoPoolPortableRunner", f"--job_endpoint=localhost:{job_port}",
+               "--environment_type=EXTERNAL", f"--environment_config={pools[0]}", f"--extra_package={wheel}",
+               "--parallelism=2"], folders
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        for log in logs:
+            log.close()
+
+
+def TwoPoolPortableRunner():  # noqa: N802 - Beam builds a runner by calling what --runner names
+    return TwoPoolRunner.runner()

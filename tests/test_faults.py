@@ -10,7 +10,7 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import TEST_RUNNER
+from conftest import TEST_RUNNER, without_run_id
 from hostile_corpus import article
 
 NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
@@ -86,6 +86,18 @@ def _snapshot(folder):
             for p in glob.glob(os.path.join(folder, "**", "*"), recursive=True) if os.path.isfile(p)}
 
 
+def published_view(folder):
+    """What a reader following the convention sees: current.json, run.json and the files it names."""
+    current = json.loads((folder / "_newsbeam" / "current.json").read_text())
+    files = [e["path"] for entries in current["tables"].values() for e in entries]
+    return {rel: (folder / rel).read_bytes() for rel in ["_newsbeam/current.json", "run.json", *files]}
+
+
+def without_run_ids(snapshot):
+    """Data files keyed by their path with the run id taken out of the name."""
+    return {without_run_id(rel): data for rel, data in snapshot.items() if rel.endswith(".parquet")}
+
+
 def test_sigkill_mid_write_leaves_previous_output_then_rerun_completes(tmp_path):
     write_articles(tmp_path / "old", 2, prefix="old")
     write_articles(tmp_path / "new", 40, prefix="new")
@@ -93,42 +105,42 @@ def test_sigkill_mid_write_leaves_previous_output_then_rerun_completes(tmp_path)
     first = subprocess.run([NEWSBEAM, "run", "--input", str(tmp_path / "old"), "--output", str(out)],
                            capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
-    before = _snapshot(out)
+    before, view_before = _snapshot(out), published_view(out)
 
     killed_mid_write = False
     for _ in range(3):
         proc = subprocess.Popen([NEWSBEAM, "run", "--input", str(tmp_path / "new"), "--output", str(out),
                                  "--rows-per-file", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
-        pattern = str(tmp_path / ".out.newsbeam-staging-*" / "**" / "*.parquet")
-        while proc.poll() is None and not glob.glob(pattern, recursive=True):
+        while proc.poll() is None and set(_snapshot(out)) == set(before):  # until its first file lands
             time.sleep(0.005)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             killed_mid_write = True
             break
-        out_files = _snapshot(out)  # it finished first: put the old output back and try again
-        assert out_files != before
+        assert published_view(out) != view_before  # it finished first: put the old output back, try again
         subprocess.run([NEWSBEAM, "run", "--input", str(tmp_path / "old"), "--output", str(out)], check=True,
                        capture_output=True, timeout=600)
-        before = _snapshot(out)
+        before, view_before = _snapshot(out), published_view(out)
     assert killed_mid_write, "the run always finished before it could be killed mid-write"
 
     after = _snapshot(out)
-    assert after == before  # byte for byte: the previous output, untouched
-    assert not [p for p in after if "staging" in p or p.endswith((".tmp", ".partial"))]
+    assert published_view(out) == view_before  # byte for byte: what readers see is the previous output
+    assert {rel: after[rel] for rel in before} == before  # nothing of it was touched ...
+    left = set(after) - set(before)  # ... and the killed run only added files under its own name
+    assert left and all(rel.endswith(".parquet") for rel in left)
+    assert not [p for p in after if p.endswith((".tmp", ".partial"))]
 
-    rerun = subprocess.run([NEWSBEAM, "run", "--input", str(tmp_path / "new"), "--output", str(out)],
-                           capture_output=True, text=True, timeout=600)
+    # The rerun cleans up what the killed run left (grace 0 here; by default 6 hours, for runs still
+    # writing) and ends as a fresh run does.
+    rerun = subprocess.run([NEWSBEAM, "run", "--input", str(tmp_path / "new"), "--output", str(out),
+                            "--orphan-grace-hours", "0"], capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
-    assert not glob.glob(str(tmp_path / ".out.newsbeam-staging-*"))  # the killed run's staging is gone
     fresh = tmp_path / "fresh"
     subprocess.run([NEWSBEAM, "run", "--input", str(tmp_path / "new"), "--output", str(fresh)], check=True,
                    capture_output=True, timeout=600)
-    got, want = _snapshot(out), _snapshot(fresh)
-    got.pop("run.json"), want.pop("run.json")
-    assert got == want  # identical Parquet files, byte for byte
+    assert without_run_ids(_snapshot(out)) == without_run_ids(_snapshot(fresh))  # identical Parquet, byte for byte
 
 
 def _published(out):

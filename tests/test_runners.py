@@ -22,7 +22,7 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import PROJECT_ROOT, SEEDS
+from conftest import PROJECT_ROOT, SEEDS, without_run_id
 from generated_corpus import write_generated
 from local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_worker_pool
 
@@ -65,7 +65,7 @@ def tables(output):
     found = {}
     for table in TABLES:
         for path in sorted(glob.glob(os.path.join(output, table, "**", "*.parquet"), recursive=True)):
-            found[os.path.relpath(path, output)] = pq.read_table(path)
+            found[without_run_id(os.path.relpath(path, output))] = path
     return found
 
 
@@ -73,9 +73,9 @@ def assert_same_output(reference, other):
     """Same files, same rows, and the same bytes."""
     want, got = tables(reference), tables(other)
     assert sorted(got) == sorted(want)
-    for path, table in want.items():
-        assert got[path].equals(table), f"{path} holds other rows"
-        assert (reference / path).read_bytes() == (other / path).read_bytes(), f"{path} differs in bytes"
+    for name, path in want.items():
+        assert pq.read_table(got[name]).equals(pq.read_table(path)), f"{name} holds other rows"
+        assert open(got[name], "rb").read() == open(path, "rb").read(), f"{name} differs in bytes"
 
 
 def test_reference_run_holds_what_was_planted(corpus, reference):

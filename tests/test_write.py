@@ -76,7 +76,7 @@ def test_write_outputs_partitions_shards_and_publishes(tmp_path, runner_options)
     out = tmp_path / "out"
     _run_write(tmp_path, out, _articles(5) + _articles(1, "fr"), runner_options)
     en_files = sorted(os.listdir(out / "articles" / "language=en"))
-    assert en_files == [f"part-0000{i}-of-00003.parquet" for i in range(3)]
+    assert en_files == [f"part-run-1-0000{i}-of-00003.parquet" for i in range(3)]  # named by the run
     assert sum(pq.read_table(out / "articles" / "language=en" / f).num_rows for f in en_files) == 5
     table = pq.read_table(out / "articles")  # pyarrow restores the Hive partition column
     assert sorted(table.column("language").to_pylist()) == ["en"] * 5 + ["fr"]
@@ -85,7 +85,11 @@ def test_write_outputs_partitions_shards_and_publishes(tmp_path, runner_options)
     summary = json.loads((out / "run.json").read_text())
     assert (summary["records_in"], summary["articles_written"], summary["rejected"], summary["reconciled"]) == (7, 6, 1, True)
     assert summary["articles_by_language"] == {"en": 5, "fr": 1}
-    assert not [n for n in os.listdir(tmp_path) if "staging" in n or "replaced" in n]
+    # current.json names exactly the files on disk, each with its row count.
+    current = json.loads((out / "_newsbeam" / "current.json").read_text())
+    listed = {e["path"]: e["rows"] for entries in current["tables"].values() for e in entries}
+    on_disk = {str(p.relative_to(out)): pq.read_metadata(p).num_rows for p in out.rglob("*.parquet")}
+    assert listed == on_disk and current["latest_run"] == "run-1"
 
 
 def test_an_empty_articles_table_still_has_a_readable_file(tmp_path, runner_options):

@@ -99,6 +99,9 @@ class ReadLimits:
                                     at_least=1)
     max_decompressed_bytes: int = setting(4 << 30, "--max-decompressed-bytes",
                                           "most bytes one .gz file may expand to", at_least=1)
+    split_bytes: int = setting(64 << 20, "--split-bytes",
+                               "an uncompressed .jsonl or .parquet file larger than this is read by several "
+                               "workers, in pieces of about this size", at_least=1 << 10)
 
     def __post_init__(self):
         check_ranges(self)
@@ -215,6 +218,10 @@ class WriteConfig:
     rows_per_file: int = setting(50_000, "--rows-per-file",
                                  "target rows per Parquet file (a partition of N rows gets ceil(N / this) files)",
                                  at_least=1)
+    orphan_grace_hours: float = setting(
+        6.0, "--orphan-grace-hours",
+        "files in the output of a run that never published (killed, or still writing) are deleted by a later "
+        "run once they are this old", at_least=0)
 
     def __post_init__(self):
         check_ranges(self)

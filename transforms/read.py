@@ -17,6 +17,7 @@ import glob
 import gzip
 import io
 import json
+import math
 import os
 from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple, Optional, Union
 
@@ -25,10 +26,12 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms import store
 from transforms.config import DEFAULT_PAYLOAD_LIMIT, ReadLimits, RunConfig
 from transforms.progress import Progress
 from transforms.records import PartialRead, RawRecord, RejectedRow
-from transforms.rejects import REJECTED, STAGE_ERROR, DeadLetterDoFn, fault_detail, is_transient, make_rejection
+from transforms.rejects import (REJECTED, STAGE_ERROR, DeadLetterDoFn, dead_letter, fault_detail, is_transient,
+                                make_rejection)
 
 STAGE = "read"
 PARTIAL_READS = "partial_reads"  # tag of Read's report of files it could not read to the end
@@ -61,43 +64,106 @@ def is_gzip(path: str) -> bool:
     return path.lower().endswith(GZIP_SUFFIXES)
 
 
-def expand_inputs(paths: Iterable[str]) -> list[str]:
-    """Resolve files, folders (recursively) and glob patterns to a sorted list of files.
+_GLOB_CHARS = "*?["
 
-    Hidden files and folders (names starting with '.') inside a folder are skipped. A path that
-    matches nothing raises ``ValueError``: a scheduled job pointed at the wrong place should fail
-    loudly, not write an empty output.
-    """
-    found: set[str] = set()
-    for path in paths:
-        if any(ch in path for ch in "*?["):
-            matches = glob.glob(path, recursive=True)
-            files = [os.path.abspath(m) for m in matches if os.path.isfile(m)]
-            for folder in (m for m in matches if os.path.isdir(m)):  # a pattern may match folders too
-                files.extend(_files_under(folder))
-            if not files and "://" in path:
-                files = [m.path for r in FileSystems.match([path]) for m in r.metadata_list]
-            if not files:
-                raise ValueError(f"input pattern {path!r} matches no files")
-            found.update(files)
-        elif os.path.isdir(path):
-            found.update(_files_under(path))
-        elif os.path.isfile(path):
-            found.add(os.path.abspath(path))
-        elif "://" in path and FileSystems.exists(path):
-            found.add(path)
+
+class InputSource(NamedTuple):
+    """One --input as the pipeline lists it: a local folder or file, a glob, or an object-store
+    object or prefix. ``root`` is where hidden names start to count (names starting with '.' below
+    it are skipped)."""
+
+    path: str
+    kind: str  # 'folder', 'file', 'glob' or 'prefix'
+    root: str
+
+
+def _has_glob(path: str) -> bool:
+    return any(ch in path for ch in _GLOB_CHARS)
+
+
+def _glob_root(pattern: str) -> str:
+    head = pattern[: min(pattern.index(ch) for ch in _GLOB_CHARS if ch in pattern)]
+    return head.rsplit("/", 1)[0] if "/" in head else head
+
+
+def resolve_inputs(paths: Iterable[str]) -> list[InputSource]:
+    """Check each --input at launch and say how the pipeline will list it, without listing it
+    (a prefix of a million objects costs one request here). Raises ``ValueError`` for an input that
+    is not there or matches nothing: a scheduled job pointed at the wrong place fails loudly."""
+    sources = []
+    for given in paths:
+        path = store.check_path(given, "--input")
+        if store.is_local(path):
+            if _has_glob(given):
+                source = InputSource(path, "glob", _glob_root(path))
+            elif os.path.isdir(path):
+                source = InputSource(path, "folder", path)
+            elif os.path.isfile(path):
+                source = InputSource(path, "file", os.path.dirname(path))
+            else:
+                raise ValueError(f"input {given!r} does not exist (give files, folders or glob patterns)")
+        elif _has_glob(path):
+            source = InputSource(path, "glob", _glob_root(path))
+        elif store.exists(path):
+            source = InputSource(path, "file", path.rsplit("/", 1)[0])
         else:
-            raise ValueError(f"input {path!r} does not exist (give files, folders or glob patterns)")
-    return sorted(found)
+            source = InputSource(path.rstrip("/"), "prefix", path.rstrip("/"))
+        if next(iter(list_source(source)), None) is None:
+            what = "pattern" if source.kind == "glob" else "prefix" if source.kind == "prefix" else "folder"
+            raise ValueError(f"input {what} {given!r} matches no files")
+        sources.append(source)
+    return sources
 
 
-def _files_under(folder: str) -> list[str]:
+def list_source(source: InputSource) -> Iterator[tuple[str, int]]:
+    """(path, size in bytes) of every file of ``source``, skipping hidden names below its root.
+    Local globs also read the folders they match; on object stores '*' stays within one level of
+    '/' and '**' crosses levels (Beam's matching)."""
+    if source.kind == "file":
+        try:
+            size = _size(source.path)
+        except (OSError, IndexError):  # gone since launch: the reader rejects it as unreadable
+            size = 0
+        yield source.path, size
+        return
+    if store.is_local(source.path):
+        if source.kind == "folder":
+            yield from _files_under(source.path)
+            return
+        for match in sorted(glob.iglob(source.path, recursive=True)):
+            if os.path.isfile(match) and not _hidden(source.root, match):
+                yield os.path.abspath(match), os.path.getsize(match)
+            elif os.path.isdir(match):
+                yield from _files_under(match)
+        return
+    pattern = source.path if source.kind == "glob" else store.join(source.path, "**")
+    (result,) = FileSystems.match([pattern])
+    for meta in result.metadata_list:
+        if not _hidden(source.root, meta.path):
+            yield meta.path, meta.size_in_bytes
+
+
+def _size(path: str) -> int:
+    return os.path.getsize(path) if store.is_local(path) else FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+
+
+def _hidden(root: str, path: str) -> bool:
+    rel = path[len(root):] if path.startswith(root) else os.path.basename(path)
+    return any(part.startswith(".") for part in rel.replace(os.sep, "/").split("/") if part)
+
+
+def expand_inputs(paths: Iterable[str]) -> list[str]:
+    """Every input file, sorted (the pipeline lists them in a step instead; this is for tools)."""
+    return sorted({path for source in resolve_inputs(paths) for path, _ in list_source(source)})
+
+
+def _files_under(folder: str) -> Iterator[tuple[str, int]]:
     """Every file below ``folder``, recursively, skipping hidden files and folders."""
-    files = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        files.extend(os.path.abspath(os.path.join(root, n)) for n in names if not n.startswith("."))
-    return files
+        for name in sorted(n for n in names if not n.startswith(".")):
+            path = os.path.abspath(os.path.join(root, name))
+            yield path, os.path.getsize(path)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -195,8 +261,25 @@ def display_name(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def read_file(path: str, limits: ReadLimits = ReadLimits(),
-              payload_limit: int = DEFAULT_PAYLOAD_LIMIT) -> Iterator[Union[RawRecord, RejectedRow]]:
+class Piece(NamedTuple):
+    """A part of a large file read by one worker: a byte range of a .jsonl file (a line belongs to
+    the piece it starts in), or a range of row groups of a .parquet file whose first row is
+    ``first_row`` + 1."""
+
+    index: int
+    start: int
+    end: int
+    first_row: int = 0
+    kind: str = "bytes"  # or "row_groups"
+
+    @property
+    def numbered_later(self) -> bool:
+        """Whether its records are numbered within the piece (byte ranges after the first)."""
+        return self.kind == "bytes" and self.index > 0
+
+
+def read_file(path: str, limits: ReadLimits = ReadLimits(), payload_limit: int = DEFAULT_PAYLOAD_LIMIT,
+              piece: Optional[Piece] = None) -> Iterator[Union[RawRecord, RejectedRow]]:
     """Every record of one input file, or rejections saying why a record or the file failed.
 
     A fault that ends the file (a gzip stream cut short, a corrupt Parquet page) is the last thing
@@ -206,11 +289,12 @@ def read_file(path: str, limits: ReadLimits = ReadLimits(),
     that names that are not valid UTF-8 still reach Parquet.
     """
     name = display_name(path)
-    for item in _read_file(path, limits, payload_limit):
+    for item in _read_file(path, limits, payload_limit, piece):
         yield item if item.source_file == name else item.model_copy(update={"source_file": name})
 
 
-def _read_file(path: str, limits: ReadLimits, payload_limit: int) -> Iterator[Union[RawRecord, RejectedRow]]:
+def _read_file(path: str, limits: ReadLimits, payload_limit: int,
+               piece: Optional[Piece]) -> Iterator[Union[RawRecord, RejectedRow]]:
     fmt = input_format(path)
     if fmt is None:
         yield make_rejection(STAGE, "unsupported_file_type",
@@ -223,11 +307,11 @@ def _read_file(path: str, limits: ReadLimits, payload_limit: int) -> Iterator[Un
             if fmt == "txt":
                 yield from _read_txt(path, stream, limits, payload_limit)
             elif fmt == "jsonl":
-                for line, data, size in bounded_lines(stream, limits.max_record_bytes):
+                for line, data, size in _jsonl_lines(stream, limits.max_record_bytes, piece):
                     yield _jsonl_record(path, line, _strip_cr(data), size, limits, payload_limit)
                 line = None
             else:
-                yield from _read_parquet(path, stream, limits, payload_limit)
+                yield from _read_parquet(path, stream, limits, payload_limit, piece)
     except DecompressedTooLarge:
         yield make_rejection(STAGE, "decompressed_too_large",
                              f"more than {limits.max_decompressed_bytes} bytes after decompression; rest of file skipped",
@@ -269,7 +353,32 @@ def _jsonl_record(path: str, line: int, data: bytes, size: int, limits: ReadLimi
     return RawRecord(source_file=path, source_line=line, format="jsonl", payload=text, text_encoding=encoding)
 
 
-def _read_parquet(path: str, stream: BinaryIO, limits: ReadLimits, payload_limit: int) -> Iterator[Union[RawRecord, RejectedRow]]:
+def _jsonl_lines(stream: BinaryIO, max_line: int, piece: Optional[Piece]) -> Iterator[tuple[int, bytes, int]]:
+    """The lines of the file, or of one piece of it, numbered from 1 within what is read."""
+    if piece is None:
+        yield from bounded_lines(stream, max_line)
+        return
+    position = max(piece.start - 1, 0)
+    stream.seek(position)
+    lines = bounded_lines(stream, max_line)
+    if piece.start > 0:
+        # Starting one byte early, the first "line" is the end of a line that began in the piece
+        # before (or, when that byte is a newline, an empty one): it is not this piece's.
+        skipped = next(lines, None)
+        if skipped is None:
+            return
+        position += skipped[2] + 1
+    number = 0
+    for _, data, size in lines:
+        if position >= piece.end:
+            return
+        number += 1
+        position += size + 1
+        yield number, data, size
+
+
+def _read_parquet(path: str, stream: BinaryIO, limits: ReadLimits, payload_limit: int,
+                  piece: Optional[Piece] = None) -> Iterator[Union[RawRecord, RejectedRow]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -283,9 +392,10 @@ def _read_parquet(path: str, stream: BinaryIO, limits: ReadLimits, payload_limit
         yield make_rejection(STAGE, "unreadable_file", f"not a Parquet file: {type(exc).__name__}: {exc}",
                              source_file=path, payload="", limit=payload_limit, fmt="parquet")
         return
-    row = 0
+    row = piece.first_row if piece else 0
+    groups = range(piece.start, piece.end) if piece else None
     try:
-        for batch in parquet.iter_batches(batch_size=256):
+        for batch in parquet.iter_batches(batch_size=256, row_groups=groups):
             for values in _batch_rows(batch):
                 row += 1
                 yield _parquet_record(path, row, values, limits, payload_limit)
@@ -327,65 +437,206 @@ def _parquet_record(path: str, row: int, values: dict, limits: ReadLimits, paylo
     return RawRecord(source_file=path, source_line=row, format="parquet", payload=payload, text_encoding=encoding)
 
 
-class _ReadFile(DeadLetterDoFn):
+class _ListSource(beam.DoFn):
+    """The files of one --input, listed on a worker (a prefix of a million objects does not go
+    through the launcher)."""
+
+    def __init__(self, fs_options: dict):
+        self._fs_options = fs_options
+
+    def setup(self):
+        store.ensure_options(self._fs_options)
+
+    def process(self, source: InputSource):
+        for path, size in list_source(source):
+            # As bytes: a file name that is not valid UTF-8 cannot travel as a str through Beam's coders.
+            yield os.fsencode(path), size
+
+
+class _SplitFile(beam.DoFn):
+    """A file's pieces: one for most files; an uncompressed .jsonl or .parquet file larger than
+    ``split_bytes`` is cut into byte ranges or runs of row groups, read by different workers."""
+
+    def __init__(self, split_bytes: int, fs_options: dict):
+        self._split = split_bytes
+        self._fs_options = fs_options
+
+    def setup(self):
+        store.ensure_options(self._fs_options)
+
+    def process(self, element):
+        encoded, size = element
+        path = os.fsdecode(encoded)
+        fmt = input_format(path)
+        if size <= self._split or is_gzip(path) or fmt not in ("jsonl", "parquet"):
+            yield encoded, None
+        elif fmt == "jsonl":
+            count = math.ceil(size / self._split)
+            for index in range(count):
+                yield encoded, Piece(index, index * size // count, (index + 1) * size // count)
+        else:
+            yield from ((encoded, piece) for piece in self._row_group_pieces(path))
+
+    def _row_group_pieces(self, path: str) -> list[Optional[Piece]]:
+        import pyarrow.parquet as pq
+
+        try:
+            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+                meta = pq.ParquetFile(handle).metadata
+        except Exception as exc:  # the reader of the whole file says what is wrong with it
+            if is_transient(exc):
+                raise
+            return [None]
+        pieces, start, rows, first, size = [], 0, 0, 0, 0
+        for group in range(meta.num_row_groups):
+            size += meta.row_group(group).total_byte_size
+            rows += meta.row_group(group).num_rows
+            if size >= self._split or group == meta.num_row_groups - 1:
+                pieces.append(Piece(len(pieces), start, group + 1, first, "row_groups"))
+                start, first, size = group + 1, rows, 0
+        return pieces or [None]
+
+
+class _ReadPiece(DeadLetterDoFn):
+    """Every record of a file or of a piece of it. Records of a piece of a .jsonl file are numbered
+    within the piece; Read numbers them within the file afterwards."""
+
     stage = STAGE
 
-    def __init__(self, limits: ReadLimits, payload_limit: int):
+    def __init__(self, limits: ReadLimits, payload_limit: int, fs_options: dict):
         super().__init__(payload_limit)
         self._limits = limits
+        self._fs_options = fs_options
         self._records = Metrics.counter(STAGE, "records")
         self._files = Metrics.counter(STAGE, "files")
         self._partial = Metrics.counter(STAGE, "files_cut_short")
         self._progress = None
 
     def setup(self):
+        store.ensure_options(self._fs_options)
         self._progress = Progress(STAGE, "files read")
 
-    def handle(self, encoded_path: bytes):
-        self._files.inc()
-        self._progress.add()
-        read = 0  # records of this file accounted for so far
-        for item in read_file(os.fsdecode(encoded_path), self._limits, self.payload_limit):
+    def handle(self, element):
+        encoded, piece = element
+        if piece is None or piece.index == 0:
+            self._files.inc()
+            self._progress.add()
+        read = lines = 0  # records of this file (or piece) accounted for so far; lines among them
+        later = piece is not None and piece.numbered_later
+
+        def numbered(item):
+            """A record of a later piece travels with its piece until it is numbered in its file."""
+            if not later:
+                return item
+            if isinstance(item, RejectedRow):  # counted here, as DeadLetterDoFn counts the others
+                return beam.pvalue.TaggedOutput(REJECTED, (encoded, piece, dead_letter(item).value))
+            return (encoded, piece, item)
+
+        for item in read_file(os.fsdecode(encoded), self._limits, self.payload_limit, piece):
             if isinstance(item, RejectedRow) and item.reason in FILE_FAULTS:
                 self._partial.inc()
-                yield beam.pvalue.TaggedOutput(PARTIAL_READS, PartialRead(
-                    source_file=item.source_file, records_read=read, reason=item.reason, detail=item.detail))
-            elif isinstance(item, RawRecord):
+                partial = PartialRead(source_file=item.source_file, records_read=read, reason=item.reason,
+                                      detail=item.detail)
+                yield beam.pvalue.TaggedOutput(PARTIAL_READS, (encoded, piece, partial) if later else partial)
+            else:
+                lines += 1
+            if isinstance(item, RawRecord):
                 self._records.inc()
             read += 1
-            yield item
+            yield numbered(item)
+        if piece is not None and piece.kind == "bytes":
+            yield beam.pvalue.TaggedOutput(_LINES, (encoded, piece.index, lines))
 
-    def fault_row(self, encoded_path: bytes, exc: BaseException) -> RejectedRow:
+    def fault_row(self, element, exc: BaseException) -> RejectedRow:
+        encoded, _ = element
         return make_rejection(STAGE, STAGE_ERROR, fault_detail(exc),
-                              source_file=display_name(os.fsdecode(encoded_path)), payload="",
+                              source_file=display_name(os.fsdecode(encoded)), payload="",
                               limit=self.payload_limit)
 
 
+_LINES = "lines"  # tag: (file, piece index, lines that start in the piece)
+
+
+def _line_offsets(counts: Iterable[tuple[bytes, int, int]]) -> dict:
+    """{(file, piece index): lines in the pieces before it} from each piece's line count."""
+    by_file: dict[bytes, dict[int, int]] = {}
+    for encoded, index, lines in counts:
+        by_file.setdefault(encoded, {})[index] = lines
+    offsets = {}
+    for encoded, pieces in by_file.items():
+        total = 0
+        for index in sorted(pieces):
+            offsets[(encoded, index)] = total
+            total += pieces[index]
+    return offsets
+
+
+def _renumber(element, offsets: dict):
+    """A record read from a piece of a .jsonl file, numbered within the whole file."""
+    encoded, piece, item = element
+    offset = offsets.get((encoded, piece.index), 0)
+    if isinstance(item, PartialRead):
+        return item.model_copy(update={"records_read": item.records_read + offset})
+    if item.source_line is None:
+        return item
+    return item.model_copy(update={"source_line": item.source_line + offset})
+
+
 class ReadOutput(NamedTuple):
-    """Read's outputs: raw records, rejections, and a report per file that ended early."""
+    """Read's outputs: raw records, rejections, a report per file that ended early, and the
+    (file, size) of every input file."""
 
     records: Any  # PCollection[RawRecord]
     rejected: Any  # PCollection[RejectedRow]
     partial_reads: Any  # PCollection[PartialRead]
+    files: Any = None  # PCollection[tuple[bytes, int]]
 
 
 class ReadArticles(beam.PTransform):
-    """Read every record of the given files."""
+    """Read every record of the given inputs (paths, folders, globs, object-store prefixes, or
+    :class:`InputSource` values from :func:`resolve_inputs`)."""
 
-    def __init__(self, files: list[str], config: RunConfig = RunConfig()):
+    def __init__(self, inputs: Iterable[Union[str, InputSource]], config: RunConfig = RunConfig()):
         super().__init__()
-        if not files:
-            raise ValueError("ReadArticles needs at least one input file")
-        self._files = sorted(files)
+        self._sources = sorted({s if isinstance(s, InputSource) else _unchecked_source(s) for s in inputs})
+        if not self._sources:
+            raise ValueError("ReadArticles needs at least one input")
         self._config = config
 
     def expand(self, pbegin):
-        out = (
+        fs_options = store.filesystem_options(pbegin.pipeline)
+        files = (
             pbegin
-            # As bytes: a file name that is not valid UTF-8 cannot travel as a str through Beam's coders.
-            | "List Input Files" >> beam.Create([os.fsencode(f) for f in self._files])
-            | "Spread Files" >> beam.Reshuffle()
-            | "Read Records" >> beam.ParDo(_ReadFile(self._config.read, self._config.payload_limit)).with_outputs(
-                REJECTED, PARTIAL_READS, main="records")
+            | "Inputs" >> beam.Create(self._sources)
+            | "List Input Files" >> beam.ParDo(_ListSource(fs_options))
+            | "One Entry Per File" >> beam.Distinct()
         )
-        return ReadOutput(out.records, out[REJECTED], out[PARTIAL_READS])
+        out = (
+            files
+            | "Spread Files" >> beam.Reshuffle()
+            | "Split Large Files" >> beam.ParDo(_SplitFile(self._config.read.split_bytes, fs_options))
+            | "Spread Pieces" >> beam.Reshuffle()
+            | "Read Records" >> beam.ParDo(_ReadPiece(self._config.read, self._config.payload_limit, fs_options)).with_outputs(
+                REJECTED, PARTIAL_READS, _LINES, main="records")
+        )
+        offsets = beam.pvalue.AsSingleton(
+            out[_LINES] | "Lines Per Piece" >> beam.combiners.ToList() | "Line Offsets" >> beam.Map(_line_offsets))
+
+        def renumbered(pcoll, label):
+            numbered, plain = pcoll | f"Pieces Of {label}" >> beam.Partition(
+                lambda item, _: 0 if isinstance(item, tuple) else 1, 2)
+            fixed = numbered | f"Number {label} In File" >> beam.Map(_renumber, offsets)
+            return (fixed, plain) | f"Merge {label}" >> beam.Flatten()
+
+        return ReadOutput(renumbered(out.records, "Records"), renumbered(out[REJECTED], "Rejected"),
+                          renumbered(out[PARTIAL_READS], "Partial Reads"), files)
+
+
+def _unchecked_source(path: str) -> InputSource:
+    """An input given to :class:`ReadArticles` directly: a missing file becomes a read rejection
+    instead of an error at launch."""
+    if store.is_local(path) and os.path.isdir(path):
+        return InputSource(os.path.abspath(path), "folder", os.path.abspath(path))
+    if _has_glob(path):
+        return InputSource(path, "glob", _glob_root(path))
+    return InputSource(path, "file", path.rsplit("/", 1)[0])

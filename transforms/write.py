@@ -1,18 +1,18 @@
 """Write: the four Parquet tables and ``run.json``, published all at once.
 
-Layout of an output folder::
+Layout of an output (a local folder, or a prefix on an object store)::
 
-    articles/language=<code>/part-00000-of-00001.parquet   one row per kept article
-    entities/part-...parquet                              one row per article and distinct entity
-    duplicates/part-...parquet                            one row per dropped copy
-    rejected/part-...parquet                              one row per unusable record
-    removed_lines/part-...parquet                         with keep_removed_lines: why each page line went
-    run.json                                              the run's counts
+    articles/language=<code>/part-<run>-00000-of-00001.parquet   one row per kept article
+    entities/part-<run>-...parquet                              one row per article and distinct entity
+    duplicates/part-<run>-...parquet                            one row per dropped copy
+    rejected/part-<run>-...parquet                              one row per unusable record
+    removed_lines/part-<run>-...parquet                         with keep_removed_lines: why each page line went
+    run.json                                                    the last published run's counts
+    _newsbeam/                                                  the commit log and current.json
 
-Every file is written into a staging folder beside the output (``.<name>.newsbeam-staging-<run>``);
-only when all of them are written does the last step write ``run.json`` and swap the staging folder
-in place of the output. A rerun therefore replaces the output whole, and a run that dies leaves the
-previous output as it was.
+Workers write each file straight to its place under a name only its run uses; nothing is renamed.
+The last step commits the run (transforms/commit.py): until then readers of ``current.json`` see the
+previous output, and a run that dies leaves it as it was.
 
 Same input, same files: rows are sharded by a hash of their key into a number of files fixed by
 the row count (``rows_per_file``), and sorted inside each file, so neither the runner nor the
@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -35,14 +34,14 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from pydantic import BaseModel
 
+from transforms import commit, store
+from transforms.commit import RUN_FILE, part_name
 from transforms.config import RunConfig
 from transforms.records import Article, ArticleRow, DuplicateRow, EntityRow, RejectedRow, RemovedLineRow
 from transforms.rejects import STAGE_ERROR, StageFailure
 from transforms.schema import arrow_schema
 
 STAGE = "write"
-RUN_FILE = "run.json"
-STAGING_MARK = ".newsbeam-staging-"
 _SAFE_PARTITION = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -137,61 +136,46 @@ def shard_of(key: tuple, shards: int) -> int:
     return int.from_bytes(digest[:8], "big") % shards
 
 
-def staging_dir_for(output: str, run_id: str) -> str:
-    output = os.path.abspath(output)
-    return os.path.join(os.path.dirname(output), f".{os.path.basename(output)}{STAGING_MARK}{run_id}")
-
-
-def write_part(staging: str, table: Table, partition: str, shard: int, shards: int, rows: list[dict]) -> dict:
-    """Write one Parquet file of sorted rows; returns its manifest entry."""
+def write_part(output: str, run_id: str, table: Table, partition: str, shard: int, shards: int, rows: list[dict]) -> dict:
+    """Write one Parquet file of sorted rows under a name only this run uses; returns its entry
+    for the commit record. Writing it again (a retried bundle) writes the same rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    folder = os.path.join(staging, table.name, partition) if partition else os.path.join(staging, table.name)
-    os.makedirs(folder, exist_ok=True)
+    rel = "/".join(p for p in (table.name, partition, part_name(run_id, shard, shards)) if p)
     rows = sorted(rows, key=table.sort_key)
     if table.partition_by:
         rows = [{k: v for k, v in r.items() if k != table.partition_by} for r in rows]
-    path = os.path.join(folder, f"part-{shard:05d}-of-{shards:05d}.parquet")
-    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path, compression="snappy")
-    return {"table": table.name, "path": os.path.relpath(path, staging), "rows": len(rows)}
+    with store.create(store.join(output, rel)) as handle:
+        pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), pa.PythonFile(handle, mode="w"),
+                       compression="snappy")
+    return {"table": table.name, "path": rel, "rows": len(rows)}
 
 
-def write_empty(staging: str, table: Table) -> dict:
+def write_empty(output: str, run_id: str, table: Table) -> dict:
     """A zero-row file, so that a glob over an empty table still finds its schema (a partitioned
     table gets it in its 'und' partition)."""
     partition = f"{table.partition_by}=und" if table.partition_by else ""
-    return write_part(staging, table, partition, 0, 1, [])
+    return write_part(output, run_id, table, partition, 0, 1, [])
 
 
 def check_output_replaceable(output: str) -> None:
-    """Refuse to replace a folder that is not a newsbeam output (no run.json) and is not empty."""
-    output = os.path.abspath(output)
-    if os.path.exists(output) and not os.path.isdir(output):
-        raise ValueError(f"--output {output} exists and is not a folder")
-    parent = os.path.dirname(output)
-    if os.path.exists(parent) and not os.path.isdir(parent):
-        raise ValueError(f"--output {output}: {parent} is not a folder")
-    if os.path.isdir(output) and os.listdir(output) and not os.path.isfile(os.path.join(output, RUN_FILE)):
+    """Refuse an output that is not a newsbeam output and is not empty (a typo must not turn
+    someone's folder or bucket prefix into a newsbeam output)."""
+    if store.is_local(output):
+        if os.path.exists(output) and not os.path.isdir(output):
+            raise ValueError(f"--output {output} exists and is not a folder")
+        parent = os.path.dirname(output)
+        if os.path.exists(parent) and not os.path.isdir(parent):
+            raise ValueError(f"--output {output}: {parent} is not a folder")
+        if not os.path.isdir(output) or not os.listdir(output):
+            return
+    elif not store.list_files(output, limit=1):
+        return
+    if not commit.is_newsbeam_output(output):
         raise ValueError(
-            f"refusing to replace {output}: it is not empty and holds no {RUN_FILE}, so it is not a newsbeam "
-            "output. Choose an empty or new --output folder.")
-
-
-def publish(staging: str, output: str, summary: dict) -> dict:
-    """Write run.json into the staging folder, then swap it in place of ``output``."""
-    output = os.path.abspath(output)
-    with open(os.path.join(staging, RUN_FILE), "w", encoding="utf-8") as handle:
-        json.dump(summary, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    old = None
-    if os.path.exists(output):
-        old = staging.replace(STAGING_MARK, ".newsbeam-replaced-")
-        os.rename(output, old)
-    os.rename(staging, output)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
-    return summary
+            f"refusing to write into {output}: it is not empty and holds no {commit.CURRENT} or {RUN_FILE}, so "
+            "it is not a newsbeam output. Choose an empty or new --output.")
 
 
 class StageErrorLimit(StageFailure):
@@ -231,6 +215,7 @@ def summarise(counts: dict, manifest: list[dict], run: dict, partial: list[dict]
         **run,
         "finished_at": datetime.fromtimestamp(finished, timezone.utc).isoformat(),
         "wall_seconds": round(finished - run["started_at_epoch"], 3),
+        "inputs": counts.get("input_files", 0),
         "records_in": records_in,
         "articles_written": articles,
         "duplicates": duplicates,
@@ -249,28 +234,42 @@ def summarise(counts: dict, manifest: list[dict], run: dict, partial: list[dict]
 
 
 class _WriteParts(beam.DoFn):
-    def __init__(self, staging: str):
-        self._staging = staging
+    def __init__(self, output: str, run_id: str, fs_options: dict):
+        self._output, self._run_id, self._fs_options = output, run_id, fs_options
+
+    def setup(self):
+        store.ensure_options(self._fs_options)
 
     def process(self, element):
         (table_name, partition, shard, shards), rows = element
-        entry = write_part(self._staging, TABLES[table_name], partition, shard, shards, list(rows))
+        entry = write_part(self._output, self._run_id, TABLES[table_name], partition, shard, shards, list(rows))
         Metrics.counter(STAGE, f"rows_{table_name}").inc(entry["rows"])
         yield entry
 
 
 class _Publish(beam.DoFn):
-    def __init__(self, staging: str, output: str, run: dict, tables: tuple[str, ...], max_stage_error_share: float):
-        self._staging, self._output, self._run, self._tables = staging, output, run, tables
+    """The last step: check the stage-error share, then commit the run (see transforms/commit.py)."""
+
+    def __init__(self, output: str, run: dict, tables: tuple[str, ...], max_stage_error_share: float,
+                 grace_hours: float, fs_options: dict):
+        self._output, self._run, self._tables = output, run, tables
         self._max_share = max_stage_error_share
+        self._grace = grace_hours * 3600
+        self._fs_options = fs_options
+
+    def setup(self):
+        store.ensure_options(self._fs_options)
 
     def process(self, manifest, counts, partial, error_examples):
         check_stage_errors(counts, self._max_share, error_examples)  # Top.Smallest: already in order
         manifest = list(manifest)
+        run_id = self._run["run_id"]
         for name in self._tables:
             if not any(m["table"] == name for m in manifest):
-                manifest.append(write_empty(self._staging, TABLES[name]))
-        yield publish(self._staging, self._output, summarise(counts, manifest, self._run, list(partial)))
+                manifest.append(write_empty(self._output, run_id, TABLES[name]))
+        summary = summarise(counts, manifest, self._run, list(partial))
+        commit.publish(self._output, run_id, manifest, summary, grace_seconds=self._grace)
+        yield summary
 
 
 # What each output adds to run.json's counts (summed per key by "Sum Counts").
@@ -312,11 +311,11 @@ class WriteOutputs(beam.PTransform):
     def __init__(self, config: RunConfig, run_info: Optional[dict] = None):
         super().__init__()
         self._tables = CORE_TABLES + (("removed_lines",) if config.keep_removed_lines else ())
-        check_output_replaceable(config.output)
-        self._output = os.path.abspath(config.output)
-        self._staging = staging_dir_for(self._output, config.run_id)
+        self._output = store.check_path(config.output, "--output")
+        check_output_replaceable(self._output)
         self._rows_per_file = config.write.rows_per_file
         self._max_share = config.max_stage_error_share
+        self._grace_hours = config.write.orphan_grace_hours
         now = time.time()
         self._run = {"run_id": config.run_id, "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
                      "started_at_epoch": now, **(run_info or {})}
@@ -342,6 +341,8 @@ class WriteOutputs(beam.PTransform):
             pcolls["duplicates"] | "Count Duplicates" >> beam.FlatMap(_duplicate_counts),
             pcolls["rejected"] | "Count Rejected" >> beam.FlatMap(_rejected_counts),
         ]
+        if "files" in pcolls:  # the input files Read matched
+            count_inputs.append(pcolls["files"] | "Count Input Files" >> beam.Map(lambda _: ("input_files", 1)))
         counts = (count_inputs | "Merge Counts" >> beam.Flatten()
                   | "Sum Counts" >> beam.CombinePerKey(sum)
                   | "Counts To Dict" >> beam.combiners.ToDict())
@@ -358,7 +359,8 @@ class WriteOutputs(beam.PTransform):
             | "Merge Stage Errors" >> beam.Flatten()
             | "First Three Stage Errors" >> beam.combiners.Top.Smallest(3, key=_example_order))
         return manifest | "Publish Output" >> beam.ParDo(
-            _Publish(self._staging, self._output, self._run, self._tables, self._max_share),
+            _Publish(self._output, self._run, self._tables, self._max_share, self._grace_hours,
+                     store.filesystem_options(pipeline)),
             counts=beam.pvalue.AsSingleton(counts), partial=beam.pvalue.AsList(partial),
             error_examples=beam.pvalue.AsSingleton(error_examples))
 
@@ -377,5 +379,6 @@ class WriteOutputs(beam.PTransform):
             keyed
             | f"Shard {label}" >> beam.Map(assign, sizes=beam.pvalue.AsDict(sizes))
             | f"Group {label} Files" >> beam.GroupByKey()
-            | f"Write {label} Files" >> beam.ParDo(_WriteParts(self._staging))
+            | f"Write {label} Files" >> beam.ParDo(
+                _WriteParts(self._output, self._run["run_id"], store.filesystem_options(rows.pipeline)))
         )

@@ -1,0 +1,201 @@
+"""Publishing a run's files without renames: a commit log and the list of current files.
+
+An output (a local folder or an object-store prefix) holds the tables' Parquet files, each named
+after the run that wrote it, and a ``_newsbeam/`` folder::
+
+    articles/language=en/part-<run>-00000-of-00001.parquet   data files; a run never touches another's
+    _newsbeam/commits/<UTC time>-<run>.json                    one per published run, written once
+    _newsbeam/current.json                                     the files that make up the output now
+    run.json                                                   the last published run's summary
+
+A run writes its data files first, under names no other run uses. Publishing is then three writes
+of one object each: the run's commit record, ``current.json`` (the commit log folded: each commit
+replaces what it covers, see :func:`fold`), and ``run.json``. A single object write is atomic on
+every store (locally: a temporary file renamed over), so a reader of ``current.json`` sees the files
+of one state, never a mix, and a crash at any point leaves the previous state readable. Publishing
+is safe to repeat: a run that finds its own commit record does not write a second one.
+
+Files that no current state names are then deleted: at once when a published run superseded them,
+after a grace period (``--orphan-grace-hours``) when no commit names their run (a run that died, or
+one still writing). A run that finds, when it publishes, that its own files were collected (it ran
+longer than the grace period beside another run) fails instead of publishing a broken state. So a plain glob over a table folder reads the current state too, except while a run is
+in progress or after one died; readers that must never see a mix read ``current.json``
+(:func:`current_files`, ``newsbeam files``).
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timezone
+from typing import Iterable, Optional
+
+from transforms import store
+
+META = "_newsbeam"
+COMMITS = f"{META}/commits"
+CURRENT = f"{META}/current.json"
+RUN_FILE = "run.json"
+FORMAT = 1
+_PART = re.compile(r"^part-(?P<run>[0-9a-zA-Z_-]+)-(?P<shard>\d{5})-of-(?P<shards>\d{5})\.parquet$")
+_LEGACY_PART = re.compile(r"^part-\d{5}-of-\d{5}\.parquet$")  # outputs of newsbeam before the commit log
+_COMMIT = re.compile(r"^(?P<time>\d{8}T\d{12}Z)-(?P<run>[0-9a-zA-Z_-]+)\.json$")
+RUN_ID = re.compile(r"^[0-9a-zA-Z_-]{1,64}$")  # what a run id may be: it is part of file names
+
+
+def part_name(run_id: str, shard: int, shards: int) -> str:
+    return f"part-{run_id}-{shard:05d}-of-{shards:05d}.parquet"
+
+
+def run_of_part(name: str) -> Optional[str]:
+    found = _PART.match(name.rsplit("/", 1)[-1])
+    return found.group("run") if found else None
+
+
+def _now_stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def commit_paths(output: str) -> list[str]:
+    """Paths of the commit records, oldest first."""
+    found = [p for p, _ in store.list_files(store.join(output, COMMITS)) if _COMMIT.match(p.rsplit("/", 1)[-1])]
+    return sorted(found, key=lambda p: p.rsplit("/", 1)[-1])
+
+
+def read_json(path: str) -> dict:
+    return json.loads(store.read_bytes(path).decode("utf-8"))
+
+
+def fold(commits: Iterable[dict]) -> dict:
+    """The current state from commit records, oldest first: each commit removes the files it
+    replaces (``"replaces": "all"``: every file of every table) and adds its own."""
+    files: list[dict] = []
+    runs: list[str] = []
+    for commit in commits:
+        if commit.get("replaces", "all") == "all":
+            files = []
+            runs = []
+        files.extend(commit["files"])
+        runs.append(commit["run_id"])
+    tables: dict[str, list[dict]] = {}
+    for entry in sorted(files, key=lambda f: f["path"]):
+        tables.setdefault(entry["table"], []).append(entry)
+    return {"format": FORMAT, "runs": runs, "latest_run": runs[-1] if runs else None, "tables": tables}
+
+
+def find_commit(output: str, run_id: str, paths: Optional[list[str]] = None) -> Optional[str]:
+    for path in paths if paths is not None else commit_paths(output):
+        if _COMMIT.match(path.rsplit("/", 1)[-1]).group("run") == run_id:
+            return path
+    return None
+
+
+class LostFiles(RuntimeError):
+    """Files a run wrote are gone before it published them."""
+
+
+def publish(output: str, run_id: str, files: list[dict], summary: dict, replaces: str = "all",
+            grace_seconds: float = 6 * 3600) -> dict:
+    """Commit a run whose data files are all written; returns ``current.json``'s content.
+
+    ``files``: {"table", "path" (relative to ``output``), "rows"} of every file the run wrote.
+    Safe to call again for the same run (a retried step): the first commit record stands.
+    """
+    paths = commit_paths(output)
+    if find_commit(output, run_id, paths) is None:
+        present = {store.relative(output, p) for p, _ in store.list_files(output)}
+        missing = sorted(f["path"] for f in files if f["path"] not in present)
+        if missing:
+            raise LostFiles(f"{len(missing)} file(s) this run wrote are gone from {output} (first: {missing[0]}); "
+                            "was another run's clean-up given a shorter --orphan-grace-hours than this run took? "
+                            "Nothing was published.")
+        record = {"format": FORMAT, "run_id": run_id, "committed_at": datetime.now(timezone.utc).isoformat(),
+                  "replaces": replaces, "files": sorted(files, key=lambda f: f["path"]), "summary": summary}
+        path = store.join(output, COMMITS, f"{_now_stamp()}-{run_id}.json")
+        store.write_bytes(path, _dump(record))
+        paths = commit_paths(output)
+    commits = [read_json(p) for p in paths]
+    current = fold(commits)
+    store.write_bytes(store.join(output, CURRENT), _dump(current))
+    mine = next(c for c in commits if c["run_id"] == run_id)
+    store.write_bytes(store.join(output, RUN_FILE), _dump(mine["summary"]))
+    collect_garbage(output, current, {c["run_id"] for c in commits}, keep_run=run_id, grace=grace_seconds)
+    return current
+
+
+def collect_garbage(output: str, current: dict, committed: set[str], keep_run: str,
+                    now: Optional[float] = None, grace: float = 6 * 3600) -> list[str]:
+    """Delete data files that ``current`` does not name: those of published runs (superseded), of
+    newsbeam before the commit log, and those of unpublished runs older than ``grace`` seconds.
+    Files of ``keep_run`` and of runs that may still be writing are left. Returns what it deleted."""
+    now = time.time() if now is None else now
+    live = {entry["path"] for entries in current["tables"].values() for entry in entries}
+    doomed = []
+    for path, modified in store.list_files(output):
+        rel = store.relative(output, path)
+        name = rel.rsplit("/", 1)[-1]
+        if rel.startswith(META + "/") or rel in live or not name.endswith(".parquet"):
+            continue
+        run = run_of_part(name)
+        if run == keep_run:
+            continue
+        if (run is None and _LEGACY_PART.match(name)) or run in committed or (run and now - modified > grace):
+            doomed.append(path)
+    store.delete(doomed)
+    if store.is_local(output):
+        _remove_empty_folders(output)
+    return doomed
+
+
+def _remove_empty_folders(output: str) -> None:
+    """Partition folders left empty locally (object stores have no folders)."""
+    import os
+
+    for root, _, _ in os.walk(output, topdown=False):
+        if root != output and not os.listdir(root) and not os.path.basename(root).startswith("_"):
+            try:
+                os.rmdir(root)
+            except OSError:  # a run wrote into it meanwhile
+                pass
+
+
+def discard_run(output: str, run_id: str) -> list[str]:
+    """Delete the files of a run that failed before it published (never those of a published run)."""
+    if find_commit(output, run_id) is not None:
+        return []
+    doomed = [p for p, _ in store.list_files(output)
+              if not store.relative(output, p).startswith(META + "/") and run_of_part(p) == run_id]
+    store.delete(doomed)
+    if store.is_local(output):
+        _remove_empty_folders(output)
+    return doomed
+
+
+def current_state(output: str) -> dict:
+    """``current.json`` of ``output`` (folded from the commit log when it is missing)."""
+    path = store.join(output, CURRENT)
+    if store.exists(path):
+        return read_json(path)
+    return fold(read_json(p) for p in commit_paths(output))
+
+
+def current_files(output: str, table: Optional[str] = None) -> list[str]:
+    """Full paths of the files that make up ``output`` now (of one table, or all)."""
+    tables = current_state(output)["tables"]
+    names = [table] if table else sorted(tables)
+    return [store.join(output, entry["path"]) for name in names for entry in tables.get(name, [])]
+
+
+def run_summary(output: str, run_id: str) -> Optional[dict]:
+    """The summary the run ``run_id`` committed, read from the output's store; None if it did not."""
+    path = find_commit(output, run_id)
+    return read_json(path)["summary"] if path else None
+
+
+def is_newsbeam_output(output: str) -> bool:
+    return any(store.exists(store.join(output, name)) for name in (CURRENT, RUN_FILE)) or bool(
+        commit_paths(output))
+
+
+def _dump(value: dict) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")

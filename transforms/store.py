@@ -1,0 +1,164 @@
+"""Paths on any store Beam knows: local folders, ``gs://``, ``s3://`` (and any scheme registered).
+
+Every byte newsbeam reads or writes goes through :class:`apache_beam.io.filesystems.FileSystems`,
+so the same code runs on a laptop and on workers that share no disk. Endpoints and credentials are
+Beam's own flags (``--s3_endpoint_url``, ``--s3_access_key_id``, ...; for GCS the usual Google
+credentials); outside a pipeline they reach the file systems through :func:`use_options`.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from typing import Iterable, Optional
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+_URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+# "gs:/bucket" or "s3:bucket": a URL with its slashes lost (a shell or a template ate them).
+_BROKEN_URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]+):/?(?!/)")
+# What a missing extra looks like: the scheme, the pip extra that brings it.
+_EXTRAS = {"gs": "apache-beam[gcp]", "s3": "apache-beam[aws]", "azfs": "apache-beam[azure]", "hdfs": "apache-beam[hadoop]"}
+
+
+class StoreError(ValueError):
+    """A path newsbeam cannot read or write: the message says why and what to do."""
+
+
+def scheme(path: str) -> Optional[str]:
+    """'gs', 's3', ... of a URL; None for a local path."""
+    found = _URL.match(path)
+    return found.group(1).lower() if found else None
+
+
+def is_local(path: str) -> bool:
+    return scheme(path) in (None, "file")
+
+
+def check_path(path: str, flag: str) -> str:
+    """``path`` as newsbeam will use it (local paths made absolute), or :class:`StoreError`.
+
+    A URL whose scheme no installed Beam file system serves is refused here, at start, instead of
+    becoming a local folder named ``gs:``.
+    """
+    if not path or not path.strip():
+        raise StoreError(f"{flag} is empty")
+    found = scheme(path)
+    if found is None:
+        if _BROKEN_URL.match(path) and not os.path.exists(path) and len(path.split(":", 1)[0]) > 1:
+            raise StoreError(f"{flag} {path!r} looks like a URL with its '//' missing; write it as "
+                             f"{path.split(':', 1)[0]}://{path.split(':', 1)[1].lstrip('/')}")
+        return os.path.abspath(path)
+    if found == "file":
+        return os.path.abspath(path[len("file://"):])
+    try:
+        FileSystems.get_filesystem(path)
+    except ValueError:
+        extra = _EXTRAS.get(found)
+        hint = f"install {extra}" if extra else "no installed Apache Beam file system serves it"
+        raise StoreError(f"{flag} {path!r}: {found}:// cannot be used here ({hint})") from None
+    return path
+
+
+def use_options(options) -> None:
+    """Hand pipeline options (endpoints, credentials) to the file systems used outside a pipeline,
+    as the launcher does to check inputs and read the run's summary."""
+    FileSystems.set_options(options)
+
+
+def join(base: str, *parts: str) -> str:
+    if is_local(base):
+        return os.path.join(base, *parts)
+    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
+
+
+def relative(base: str, path: str) -> str:
+    """``path`` below ``base`` as a '/'-separated relative path."""
+    base = base.rstrip("/").rstrip(os.sep)
+    if not path.startswith(base):
+        raise ValueError(f"{path} is not below {base}")
+    return path[len(base):].lstrip("/").lstrip(os.sep).replace(os.sep, "/")
+
+
+def exists(path: str) -> bool:
+    return FileSystems.exists(path)
+
+
+def read_bytes(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return handle.read()
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """One object written whole. On object stores a single upload is atomic: readers see the old
+    object or the new one. Locally the bytes go to a temporary file that is then renamed over."""
+    if is_local(path):
+        local = path[len("file://"):] if path.startswith("file://") else path
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        temp = f"{local}.tmp-{uuid.uuid4().hex[:8]}"
+        with open(temp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, local)
+        return
+    with FileSystems.create(path, mime_type="application/octet-stream",
+                            compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        handle.write(data)
+
+
+def create(path: str):
+    """A binary stream that writes ``path`` (an object store uploads it on close)."""
+    return FileSystems.create(path, mime_type="application/octet-stream", compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+def list_files(prefix: str, limit: Optional[int] = None) -> list[tuple[str, float]]:
+    """(path, last modified in epoch seconds) of the files below the folder or prefix ``prefix``
+    (at most ``limit`` of them); none when it does not exist."""
+    (result,) = FileSystems.match([join(prefix, "**")], limits=[limit])
+    return [(m.path, m.last_updated_in_seconds) for m in result.metadata_list]
+
+
+def delete(paths: Iterable[str]) -> None:
+    """Delete files; one already gone is not an error (a retried step may delete twice)."""
+    paths = list(paths)
+    for start in range(0, len(paths), 500):
+        batch = paths[start:start + 500]
+        try:
+            FileSystems.delete(batch)
+        except Exception:  # one missing file fails the batch: delete the rest one by one
+            for path in batch:
+                try:
+                    FileSystems.delete([path])
+                except Exception:
+                    if exists(path):
+                        raise
+
+
+_OPTION_PREFIXES = ("s3_", "azure_", "hdfs_")  # the flags Beam's file systems read (GCS reads none)
+
+
+def filesystem_options(pipeline) -> dict:
+    """The file-system flags the pipeline was built with (endpoints, credentials), for
+    :func:`ensure_options` on workers."""
+    every = pipeline.options.get_all_options(drop_default=True)
+    return {k: v for k, v in every.items() if k.startswith(_OPTION_PREFIXES) and v is not None}
+
+
+def ensure_options(options: dict) -> None:
+    """Give FileSystems the pipeline's file-system flags in a worker that was not given them.
+
+    Workers started by a portable runner (Dataflow, Flink, Spark, Prism) get them from Beam's SDK
+    harness; the in-process runner's multi_processing workers get none of them, and s3:// would fall back to
+    the machine's default credentials and endpoint."""
+    if not options:
+        return
+    current = FileSystems._pipeline_options  # pylint: disable=protected-access
+    if current is not None:
+        values = current.get_all_options()
+        if all(values.get(key) == value for key, value in options.items()):
+            return
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    FileSystems.set_options(PipelineOptions.from_dictionary(options))
