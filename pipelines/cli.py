@@ -1,4 +1,5 @@
-"""The ``newsbeam`` command: ``newsbeam run [flags]`` runs the articles job."""
+"""The ``newsbeam`` command: ``newsbeam run [flags]`` runs the articles job; ``newsbeam files OUTPUT``
+lists the files that make up an output now."""
 from __future__ import annotations
 
 import logging
@@ -6,11 +7,39 @@ import sys
 from typing import Optional, Sequence
 
 USAGE = """usage: newsbeam run [--input PATH ...] [--output DIR] [options] [Beam pipeline flags]
+       newsbeam files OUTPUT [--table NAME] [Beam file-system flags such as --s3_endpoint_url]
 
 commands:
   run    read raw news page text, dedupe, clean, detect language, extract entities, write Parquet
          ('newsbeam run --help' lists the options)
+  files  print the data files that make up OUTPUT now (from its _newsbeam/current.json), one per
+         line: what a reader should read, never a mix of two runs
 """
+
+
+def files_main(argv: Sequence[str]) -> int:
+    import argparse
+
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from transforms import commit, store
+
+    parser = argparse.ArgumentParser(prog="newsbeam files")
+    parser.add_argument("output")
+    parser.add_argument("--table", help="one table (articles, entities, duplicates, rejected, removed_lines)")
+    args, beam_args = parser.parse_known_args(argv)
+    store.use_options(PipelineOptions(beam_args))
+    try:
+        output = store.check_path(args.output, "OUTPUT")
+        if not commit.is_newsbeam_output(output):
+            raise ValueError(f"{output} holds no newsbeam output")
+        paths = commit.current_files(output, args.table)
+    except ValueError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    return 0
 
 
 def quiet_known_import_noise() -> None:
@@ -32,6 +61,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from pipelines import articles
 
         return articles.main(rest)
+    if command == "files":
+        quiet_known_import_noise()
+        return files_main(rest)
     print(f"newsbeam: unknown command {command!r}\n{USAGE}", file=sys.stderr, end="")
     return 2
 

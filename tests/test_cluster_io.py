@@ -131,8 +131,10 @@ def test_prism_with_two_worker_pools_that_share_no_folder_writes_to_s3(s3, refer
     from pipelines import articles
 
     wheel = build_wheel(PROJECT_ROOT, str(tmp_path / "dist"))
-    # Entities and the writing of the articles files run on pool B, everything else on pool A.
-    pin = ("Extract Entities", "Write/Write Articles Files", "Write/Group Articles Files")
+    # The articles and entities files are written on pool B, everything else runs on pool A. (Pinning
+    # Extract Entities there too makes Prism 2.77 panic on an empty byte-size sample of its empty
+    # rejected output, a Prism bug.)
+    pin = ("Write/Write Articles Files", "Write/Write Entities Files")
     with prism_with_two_worker_pools(str(tmp_path / "services"), wheel, pin, env=s3.env) as (flags, pools):
         launcher = tmp_path / "launcher"
         launcher.mkdir()
@@ -145,9 +147,10 @@ def test_prism_with_two_worker_pools_that_share_no_folder_writes_to_s3(s3, refer
             os.chdir(cwd)
         assert code == 0
         assert os.listdir(launcher) == []
-    for name, folder in pools.items():  # both pools ran an SDK worker of the job
-        with open(os.path.join(folder, "pool.log")) as handle:
-            assert "Starting worker" in handle.read() or os.listdir(os.path.join(folder, "semi")), name
+    logs = {name: open(os.path.join(folder, "pool.log")).read() for name, folder in pools.items()}
+    # Each pool started the SDK worker of its own environment (B: the pinned writing stages).
+    assert "Starting worker" in logs["a"] and "default_environment_1'" in logs["a"]
+    assert "Starting worker" in logs["b"] and "default_environment_1-pool-b'" in logs["b"]
     assert rows_of(published_remote(s3, "news", "out/prism")) == reference
 
 

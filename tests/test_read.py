@@ -1,4 +1,5 @@
 import gzip
+import io
 import json
 import os
 
@@ -164,3 +165,77 @@ def test_glob_matching_folders_reads_what_is_inside(tmp_path):
     assert expand_inputs([str(tmp_path / "*")]) == sorted([str(tmp_path / "day1" / "a.txt"),
                                                            str(tmp_path / "feed.jsonl")])
     assert expand_inputs([str(tmp_path / "day*")]) == [str(tmp_path / "day1" / "a.txt")]
+
+
+# --------------------------------------------------------------------------------------
+# Large files are read in pieces by several workers
+
+def _big_jsonl(path, n=600):
+    """Lines of varied length (some CRLF, some non-ASCII, one too long, one blank) so that piece
+    boundaries fall everywhere: inside lines, on newlines, inside multi-byte characters."""
+    lines = []
+    for i in range(n):
+        text = ("Zürich " if i % 7 == 0 else "word ") * (1 + (i * 37) % 90)
+        line = json.dumps({"id": f"r{i}", "text": text}, ensure_ascii=False)
+        lines.append(line + ("\r" if i % 11 == 0 else ""))
+    lines[100] = json.dumps({"id": "long", "text": "x" * 5000})
+    lines[200] = ""
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+    return path
+
+
+def _read_with(runner_options, inputs, config):
+    import apache_beam as beam
+    from apache_beam.testing.test_pipeline import TestPipeline
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from transforms.read import ReadArticles
+
+    def key(item):
+        return (type(item).__name__, item.source_line, getattr(item, "payload", ""), getattr(item, "reason", ""))
+
+    want = sorted(key(item) for path in inputs for item in read_file(str(path), config.read, config.payload_limit))
+    with TestPipeline(options=runner_options) as p:
+        read = p | ReadArticles([str(i) for i in inputs], config)
+        got = (read.records, read.rejected) | beam.Flatten() | beam.Map(key)
+        assert_that(got, equal_to(want))
+    return want
+
+
+def test_a_large_jsonl_file_read_in_byte_ranges_gives_every_line_once_with_its_number(tmp_path, runner_options):
+    from transforms.config import RunConfig
+    from transforms.read import _SplitFile
+
+    path = _big_jsonl(tmp_path / "big.jsonl")
+    config = RunConfig(read=ReadLimits(max_record_bytes=4000, split_bytes=2048))
+    assert len(list(_SplitFile(2048, {}).process((os.fsencode(str(path)), os.path.getsize(path))))) > 40
+    # The pipeline (pieces, numbered within the file afterwards) gives what reading it whole gives.
+    want = _read_with(runner_options, [path], config)
+    assert {w[1]: w[3] for w in want if w[0] == "RejectedRow"}[101] == "record_too_large"
+    assert max(w[1] for w in want) == 600
+
+
+def test_piece_boundaries_anywhere_cover_each_line_exactly_once(tmp_path):
+    from transforms.read import Piece, _jsonl_lines
+
+    data = b"a\n\nbb\r\nccc\n\xc3\xa9\xc3\xa9\n" + b"d" * 30 + b"\nlast"
+    whole = [(line, size) for _, line, size in bounded_lines(io.BytesIO(data), 100)]
+    for cut in range(0, len(data) + 1):
+        for cut2 in range(cut, len(data) + 1, 3):
+            got = []
+            for i, (start, end) in enumerate([(0, cut), (cut, cut2), (cut2, len(data))]):
+                got += [(line, size) for _, line, size in _jsonl_lines(io.BytesIO(data), 100, Piece(i, start, end))]
+            assert got == whole, (cut, cut2)
+
+
+def test_a_large_parquet_file_is_read_by_row_groups_with_its_row_numbers(tmp_path, runner_options):
+    from transforms.config import RunConfig
+    from transforms.read import _SplitFile
+
+    path = tmp_path / "big.parquet"
+    texts = [f"Article number {i}. " + "Body words here. " * (i % 40) for i in range(500)]
+    pq.write_table(pa.table({"id": [f"p{i}" for i in range(500)], "text": texts}), path, row_group_size=40)
+    pieces = [p for _, p in _SplitFile(4096, {}).process((os.fsencode(str(path)), os.path.getsize(path)))]
+    assert len(pieces) > 3 and pieces[0].start == 0 and pieces[-1].end == 13  # 13 row groups, all covered
+    want = _read_with(runner_options, [path], RunConfig(read=ReadLimits(split_bytes=4096)))
+    assert sorted(w[1] for w in want) == list(range(1, 501))
