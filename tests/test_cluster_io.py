@@ -71,6 +71,8 @@ def s3():
     with s3_server() as server:
         server.make_bucket("news")
         upload_folder(server, "news", "in/seeds", SEEDS)
+        server.put("news", "in/seeds/", b"")  # the empty "folder" object a console makes: not an input
+        server.put("news", "in/seeds/.cache/notes.txt", b"a hidden folder is skipped, as on disk")
         yield server
 
 

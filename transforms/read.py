@@ -139,7 +139,8 @@ def list_source(source: InputSource) -> Iterator[tuple[str, int]]:
     pattern = source.path if source.kind == "glob" else store.join(source.path, "**")
     (result,) = FileSystems.match([pattern])
     for meta in result.metadata_list:
-        if not _hidden(source.root, meta.path):
+        # A key ending in '/' is the empty "folder" object that consoles create: not a file.
+        if not meta.path.endswith("/") and not _hidden(source.root, meta.path):
             yield meta.path, meta.size_in_bytes
 
 

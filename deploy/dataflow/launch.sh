@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Builds the newsbeam Dataflow flex template and runs it.
 #
-# STATUS: written, never run (no GCP project on the development machine), and NOT USABLE YET for real
-# output: newsbeam writes its output folder with local file operations (stage beside the output,
-# then rename into place), which needs one POSIX filesystem shared by the launcher and all workers.
-# Dataflow workers have no such filesystem and gs:// is object storage with no folder rename, so a
-# Dataflow run would leave its Parquet files on the worker VMs' local disks, and the launcher, which
-# waits for the job and then reads OUTPUT/run.json, would fail. Making this work needs pipeline
-# changes (write through Beam's FileSystems to gs://, publish with a marker instead of a rename, and
-# return without waiting inside a flex-template launcher), not deployment changes. See deploy/README.md.
+# STATUS: written, never run on Dataflow (no GCP project on the development machine). INPUT and
+# OUTPUT are gs:// paths: the workers write the Parquet files straight under OUTPUT and the job's
+# last step publishes them (OUTPUT/_newsbeam/current.json, OUTPUT/run.json), so nothing needs a
+# disk shared with the launcher. The template's launcher (launcher.py) returns once the job is
+# handed to Dataflow; follow the job in the Dataflow console, then read OUTPUT/run.json.
+# The worker service account needs to list and read objects under INPUT, and to list, create and
+# delete objects under OUTPUT (a rerun deletes the files it replaced), e.g. roles/storage.objectAdmin
+# on the output bucket; the launcher checks INPUT and OUTPUT before it submits, so the account it
+# runs as needs read access too. See deploy/README.md "Dataflow".
 #
 # usage:
 #   deploy/dataflow/launch.sh build                 wheel, both images, push, flex-template spec
 #   deploy/dataflow/launch.sh run INPUT OUTPUT [KEY=VALUE ...]
-#       e.g. run 'gs://BUCKET/raw/dt=2025-03-12/**' gs://BUCKET/newsbeam/dt=2025-03-12 ner-batch-size=64
+#       e.g. run gs://BUCKET/raw/dt=2025-03-12 gs://BUCKET/newsbeam/dt=2025-03-12 ner-batch-size=64
+#       (a gs:// prefix reads every object below it; a glob such as 'gs://BUCKET/raw/dt=2025-03-12/*.jsonl' also works)
 #
 # environment (required): PROJECT, REGION, BUCKET (a gs:// bucket name, no prefix)
 # optional: REPOSITORY (Artifact Registry Docker repository, default newsbeam), VERSION (default 0.1.0),
@@ -57,8 +59,15 @@ run() {
     echo "usage: $0 run INPUT OUTPUT [KEY=VALUE ...]" >&2
     exit 2
   fi
-  local input="$1" output="$2" extra params
+  local input="$1" output="$2" extra params path
   shift 2
+  # A local path would name a folder on the launcher VM or on each worker VM: refuse it here.
+  for path in "$input" "$output"; do
+    if [[ ! "$path" =~ ^[a-z][a-z0-9+.-]*://. ]]; then
+      echo "launch: INPUT and OUTPUT must be object-store URLs such as gs://BUCKET/..., got: $path" >&2
+      exit 2
+    fi
+  done
   # The parameters are joined with a separator that cannot occur in them ("^|^" switches gcloud's
   # list separator to "|"), because globs and values like en=... contain "," or "=".
   params="^|^input=$input|output=$output|sdk_container_image=$worker_image"

@@ -5,10 +5,12 @@
 # NOT RUN ON THE DEVELOPMENT MACHINE: the job-server jar could not be fetched there (the Maven Central
 # it reaches does not serve Beam's runner artifacts, `mvn dependency:get` answered "Could not find
 # artifact"). Its mechanics (wheel, job-server start, local worker pool, run with the staged wheel,
-# cleanup) were checked there with a stand-in `java` that started Prism instead of the jar; Flink
+# cleanup) were checked there with a stand-in `java` that started Prism instead of the jar, also with
+# s3:// input and output on a local S3 server (moto) and the S3_* settings below; Flink
 # itself has not run. The same sequence is what tests/test_runners.py runs on Prism.
 #
-# usage: deploy/flink/submit.sh --input PATH... --output DIR [more newsbeam or Beam flags]
+# usage: deploy/flink/submit.sh --input s3://BUCKET/raw/... --output s3://BUCKET/newsbeam/... [more flags]
+#   (gs:// works the same way; local paths only where every worker sees the same folder)
 #
 # It starts, and stops again when the job ends:
 #   1. the job server:  java -jar beam-runners-flink-1.19-job-server-2.77.0.jar --flink-master=...
@@ -21,15 +23,20 @@
 #   JAVA             java launcher (Java 11 or 17)                             (default java)
 #   JAVA_OPTS        JVM flags for the job server, e.g. --add-opens=... on Java 17
 #   JOB_PORT, ARTIFACT_PORT, EXPANSION_PORT                                    (default 8099, 8098, 8097)
-#   ARTIFACTS_DIR    where the job server keeps staged files; every TaskManager must be able to read
-#                    it at the same path (same host, or a shared mount)   (default /tmp/beam-artifact-staging)
+#   ARTIFACTS_DIR    where the job server keeps staged files (the wheel, the pipeline); every
+#                    TaskManager must be able to read it at the same path (same host, or a volume
+#                    mounted on both). Only artifacts go there, never the output.
+#                                                                              (default /tmp/beam-artifact-staging)
 #   WORKER_POOL      docker: run the newsbeam-worker image with --worker_pool (host network)
 #                    local:  Beam's worker pool from deploy/local/prepare-runners.sh's cache
 #                    none:   a pool is already running beside each TaskManager (e.g. the k8s sidecar)
 #                                                                              (default docker)
 #   WORKER_IMAGE     image for WORKER_POOL=docker                              (default newsbeam-worker:0.1.0)
-#   DATA_DIRS        folders to mount into the docker worker pool at the same path; must hold
-#                    --input and --output, space-separated                     (default /data)
+#   S3_ENDPOINT_URL, S3_REGION_NAME, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY
+#                    passed as --s3_endpoint_url, ... when set; or leave the keys unset and give
+#                    the launcher and workers boto3's AWS_* variables (see lib/portable-submit.sh)
+#   DATA_DIRS        local folders to mount into the docker worker pool at the same path, space-
+#                    separated; only for local --input/--output, none for s3:// or gs:// (default none)
 #   RUNNERS_CACHE    cache of prepare-runners.sh for WORKER_POOL=local         (default ~/.cache/newsbeam/beam-2.77.0)
 #   PARALLELISM      --parallelism                                              (default 2)
 #   NEWSBEAM         the newsbeam command                                      (default: .venv/bin/newsbeam, else newsbeam)

@@ -11,13 +11,27 @@
 #   start_job_server CMD...  runs CMD in the background (log: job-server.log), waits for $job_port
 #   start_worker_pool        starts the SDK worker pool on $pool_port as WORKER_POOL says
 #   run_newsbeam_portable ENGINE [FLAG...] -- [ARG...]
-#                            `newsbeam run ARG...` with the PortableRunner/EXTERNAL flags, FLAG... and
-#                            --extra_package=$wheel; exits with newsbeam's status
+#                            `newsbeam run ARG...` with the PortableRunner/EXTERNAL flags, FLAG..., the
+#                            --s3_* flags from S3_* (below) and --extra_package=$wheel; exits with
+#                            newsbeam's status
 #   wait_for_port PORT PID NAME
 #
 # Sourcing it reads the settings common to both engines (described in their headers): JOB_PORT,
 # ARTIFACT_PORT, EXPANSION_PORT, ARTIFACTS_DIR, WORKER_POOL, WORKER_IMAGE, DATA_DIRS, RUNNERS_CACHE,
-# NEWSBEAM and PYTHON. It starts nothing.
+# NEWSBEAM, PYTHON and the S3 settings. It starts nothing.
+#
+# Input and output are meant to be object-store URLs (s3://, gs://): the workers write the Parquet
+# files straight to the store and the job's last step publishes them, so no disk is shared between
+# the launcher and the workers. S3 settings, each passed to newsbeam as the Beam flag named beside
+# it when set (the flags travel with the pipeline to every worker):
+#   S3_ENDPOINT_URL -> --s3_endpoint_url (MinIO, Ceph, ...; unset for AWS)   S3_REGION_NAME -> --s3_region_name
+#   S3_ACCESS_KEY_ID -> --s3_access_key_id        S3_SECRET_ACCESS_KEY -> --s3_secret_access_key
+# Flags are part of the job's options, which the job server and the engine keep and may show. To
+# keep the key out of them, leave S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY unset and give the launcher
+# and every worker boto3's own settings instead (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+# AWS_SESSION_TOKEN, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3, or an instance/pod role). gs:// needs
+# Google application default credentials on the launcher and every worker. The worker pools this
+# script starts get the AWS_* variables and GOOGLE_APPLICATION_CREDENTIALS set here.
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -29,6 +43,7 @@ expansion_port="${EXPANSION_PORT:-8097}"
 artifacts_dir="${ARTIFACTS_DIR:-/tmp/beam-artifact-staging}"
 worker_pool="${WORKER_POOL:-docker}"
 worker_image="${WORKER_IMAGE:-newsbeam-worker:0.1.0}"
+data_dirs="${DATA_DIRS:-}"   # local folders for the docker worker pool; none needed for s3:// or gs://
 runners_cache="${RUNNERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/newsbeam/beam-2.77.0}"
 pool_port=50000   # Beam's boot program starts its worker pool on this port
 
@@ -95,18 +110,34 @@ start_job_server() {  # start_job_server COMMAND...: the job server, in the back
   wait_for_port "$job_port" "$!" job-server
 }
 
+# Object-store credentials for a worker pool container: the AWS_* variables boto3 reads, passed on
+# by name when set here, and Google's credentials file mounted read-only at the same path.
+store_access_for_docker() {
+  local name
+  for name in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_REGION \
+              AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_PROFILE GOOGLE_CLOUD_PROJECT; do
+    if [ -n "${!name:-}" ]; then
+      docker_args+=(-e "$name")
+    fi
+  done
+  if [ -n "${GOOGLE_APPLICATION_CREDENTIALS:-}" ]; then
+    docker_args+=(-v "$GOOGLE_APPLICATION_CREDENTIALS:$GOOGLE_APPLICATION_CREDENTIALS:ro" -e GOOGLE_APPLICATION_CREDENTIALS)
+  fi
+}
+
 # The SDK worker pool.
 start_worker_pool() {
   local dir need
-  local -a mounts=()
+  local -a docker_args=()
   case "$worker_pool" in
     docker)
       pool_container="newsbeam-pool-$$"
-      for dir in ${DATA_DIRS:-/data}; do
-        mounts+=(-v "$dir:$dir")
+      for dir in $data_dirs; do
+        docker_args+=(-v "$dir:$dir")
       done
+      store_access_for_docker
       echo "submit: starting worker pool container $worker_image" >&2
-      docker run --rm --detach --name "$pool_container" --network host ${mounts[@]+"${mounts[@]}"} \
+      docker run --rm --detach --name "$pool_container" --network host ${docker_args[@]+"${docker_args[@]}"} \
         "$worker_image" --worker_pool > "$state/worker-pool.id"
       (docker logs --follow "$pool_container" > "$state/worker-pool.log" 2>&1 &)
       wait_for_port "$pool_port" "" worker-pool
@@ -131,11 +162,44 @@ start_worker_pool() {
   esac
 }
 
+# The --s3_* flags from the S3_* settings that are set.
+s3_flags() {
+  local setting flag
+  s3=()
+  for setting in S3_ENDPOINT_URL:s3_endpoint_url S3_REGION_NAME:s3_region_name \
+                 S3_ACCESS_KEY_ID:s3_access_key_id S3_SECRET_ACCESS_KEY:s3_secret_access_key; do
+    flag="${setting#*:}"
+    setting="${setting%%:*}"
+    if [ -n "${!setting:-}" ]; then
+      s3+=("--$flag=${!setting}")
+    fi
+  done
+}
+
+# A local --input or --output works only where every worker sees the same folder at the same path
+# (a one-machine cluster, or a folder mounted everywhere): say so, without refusing it.
+note_local_paths() {  # note_local_paths ARG...: the newsbeam arguments
+  local arg flag=""
+  for arg in "$@"; do
+    case "$arg" in
+      --input=*|--output=*) flag="${arg%%=*}"; arg="${arg#*=}" ;;
+      --input|--output) flag="$arg"; continue ;;
+      --*) flag=""; continue ;;
+    esac
+    if [ -n "$flag" ] && [[ ! "$arg" =~ ^[a-zA-Z][a-zA-Z0-9+.-]*:// ]]; then
+      echo "submit: note: $flag $arg is a local path; every worker must see it at that path (use s3:// or gs:// on a cluster)" >&2
+    fi
+    if [ "$flag" = "--output" ]; then
+      flag=""
+    fi
+  done
+}
+
 # The job. newsbeam waits for it to finish and exits 0 only when its counts reconcile; the script
 # exits with newsbeam's status (and the EXIT trap cleans up).
 run_newsbeam_portable() {  # run_newsbeam_portable ENGINE [FLAG...] -- [ARG...]
   local engine="$1" status
-  local -a engine_flags=()
+  local -a engine_flags=() s3=()
   shift
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do
     engine_flags+=("$1")
@@ -144,6 +208,8 @@ run_newsbeam_portable() {  # run_newsbeam_portable ENGINE [FLAG...] -- [ARG...]
   if [ $# -gt 0 ]; then
     shift  # the --
   fi
+  s3_flags
+  note_local_paths "$@"
   echo "submit: running newsbeam on $engine" >&2
   set +e
   "$newsbeam" run "$@" \
@@ -153,6 +219,7 @@ run_newsbeam_portable() {  # run_newsbeam_portable ENGINE [FLAG...] -- [ARG...]
     --environment_type=EXTERNAL \
     --environment_config="localhost:$pool_port" \
     ${engine_flags[@]+"${engine_flags[@]}"} \
+    ${s3[@]+"${s3[@]}"} \
     --extra_package="$wheel"
   status=$?
   set -e

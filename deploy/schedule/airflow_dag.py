@@ -7,9 +7,15 @@ its partition. Missed days are caught up one at a time (``catchup=True``, ``max_
 Needs ``apache-airflow-providers-apache-beam``. The task runs ``PYTHON -m pipelines.articles`` on the
 Airflow worker, so that worker needs: a Python 3.11 environment with newsbeam installed (the same
 Python minor version and Beam 2.77.0 as the SDK workers), the newsbeam wheel to stage, network access
-to the job server, and the shared data volume mounted at the same path as on the Flink workers (it
-lists the input and reads ``run.json`` when the job ends). Settings come from the environment of the
-scheduler and workers (``NEWSBEAM_*`` below).
+to the job server, and read access to where the input and output live: it checks the input and reads
+the run's summary back from the output when the job ends. With ``NEWSBEAM_RAW_ROOT`` and
+``NEWSBEAM_OUT_ROOT`` on an object store (``s3://BUCKET/raw``, ``s3://BUCKET/newsbeam``) that is the
+store's credentials (boto3's ``AWS_*`` variables or a role; Google application default credentials
+for ``gs://``), the same ones the Flink workers have; no volume is shared with them. Local roots
+(the defaults below) must be mounted at the same path on the Airflow worker and every Flink worker;
+the cluster of ``deploy/flink/k8s-session-cluster.yaml`` mounts no data volume, so use ``s3://``
+roots with it. Settings come from the environment of the scheduler and workers (``NEWSBEAM_*``
+below).
 
 Checked on the development machine by loading it into Airflow 3.3.2's DagBag and rendering the task's
 command; it has not run against a Flink cluster there (see deploy/README.md).

@@ -9,13 +9,20 @@
 # environment (all optional):
 #   NEWSBEAM_RAW_ROOT   where the raw day folders are           (default /data/raw)
 #   NEWSBEAM_OUT_ROOT   where the output day folders go         (default /data/newsbeam)
+#                       Either may be an object-store prefix, e.g. s3://BUCKET/newsbeam or
+#                       gs://BUCKET/newsbeam; then give the store's credentials as newsbeam does
+#                       (--s3_* flags in NEWSBEAM_FLAGS, boto3's AWS_* variables, Google's
+#                       application default credentials). Local roots on a cluster must be seen by
+#                       every worker at the same path.
 #   NEWSBEAM            the newsbeam command                    (default: newsbeam on PATH)
 #   NEWSBEAM_FLAGS      Beam/newsbeam flags, split on spaces    (default: none = in-process runner)
 #   NEWSBEAM_WHEEL      a wheel path or glob; when set, staged with --extra_package (portable runners)
 #   NEWSBEAM_LOCK_DIR   where the per-day lock file goes        (default /tmp)
 #
-# Exit codes: newsbeam's own (0 ok, 1 counts do not reconcile, 2 usage error), 2 for a bad DATE or
-# a missing input folder, 75 when another run of the same day holds the lock on this machine.
+# Exit codes: newsbeam's own (0 ok, 1 counts do not reconcile, 2 usage error, 3 the run failed and
+# the day's previous output is untouched), 2 for a bad DATE or a missing local input folder (newsbeam
+# itself reports a missing object-store input, with 2), 75 when another run of the same day holds
+# the lock on this machine.
 set -euo pipefail
 
 raw_root="${NEWSBEAM_RAW_ROOT:-/data/raw}"
@@ -36,13 +43,17 @@ if [[ ! "$day" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || [ "$(date -d "$day" +%Y-%m-
   exit 2
 fi
 
-input="$raw_root/dt=$day"
-output="$out_root/dt=$day"
-if [ ! -d "$input" ]; then
+input="${raw_root%/}/dt=$day"
+output="${out_root%/}/dt=$day"
+is_url() { [[ "$1" =~ ^[a-zA-Z][a-zA-Z0-9+.-]*:// ]]; }
+# Local roots are checked here; on an object store newsbeam checks the input and needs no folder made.
+if ! is_url "$input" && [ ! -d "$input" ]; then
   echo "run-day: no input folder for $day: $input" >&2
   exit 2
 fi
-mkdir -p "$out_root"
+if ! is_url "$out_root"; then
+  mkdir -p "$out_root"
+fi
 
 flags=()
 if [ -n "${NEWSBEAM_FLAGS:-}" ]; then

@@ -5,10 +5,12 @@
 # NOT RUN ON THE DEVELOPMENT MACHINE: the job-server jar could not be fetched there (the Maven Central
 # it reaches does not serve Beam's runner artifacts, `mvn dependency:get` answered "Could not find
 # artifact"). Its mechanics (wheel, job-server start, local worker pool, run with the staged wheel,
-# cleanup) were checked there with a stand-in `java` that started Prism instead of the jar; Spark
+# cleanup) were checked there with a stand-in `java` that started Prism instead of the jar, also with
+# s3:// input and output on a local S3 server (moto) and the S3_* settings below; Spark
 # itself has not run. See deploy/README.md.
 #
-# usage: deploy/spark/submit.sh --input PATH... --output DIR [more newsbeam or Beam flags]
+# usage: deploy/spark/submit.sh --input s3://BUCKET/raw/... --output s3://BUCKET/newsbeam/... [more flags]
+#   (gs:// works the same way; local paths only where every worker sees the same folder)
 #
 # It starts, and stops again when the job ends:
 #   1. the job server:  java -jar beam-runners-spark-3-job-server-2.77.0.jar --spark-master-url=spark://...
@@ -21,11 +23,15 @@
 #   JAVA             java launcher (Java 11 or 17)                             (default java)
 #   JAVA_OPTS        extra JVM flags; the --add-opens flags Java 17 needs are always added
 #   JOB_PORT, ARTIFACT_PORT, EXPANSION_PORT                                    (default 8099, 8098, 8097)
-#   ARTIFACTS_DIR    where the job server keeps staged files; every Spark executor must be able to
-#                    read it at the same path              (default /tmp/beam-artifact-staging)
+#   ARTIFACTS_DIR    where the job server keeps staged files (the wheel, the pipeline); every Spark
+#                    executor must be able to read it at the same path. Only artifacts go there,
+#                    never the output.                                         (default /tmp/beam-artifact-staging)
 #   WORKER_POOL      docker | local | none, as in deploy/flink/submit.sh       (default docker)
 #   WORKER_IMAGE     image for WORKER_POOL=docker                              (default newsbeam-worker:0.1.0)
-#   DATA_DIRS        folders mounted into the docker worker pool at the same path (default /data)
+#   S3_ENDPOINT_URL, S3_REGION_NAME, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY
+#                    passed as --s3_endpoint_url, ... when set (as in deploy/flink/submit.sh)
+#   DATA_DIRS        local folders mounted into the docker worker pool at the same path; only for
+#                    local --input/--output                                    (default none)
 #   RUNNERS_CACHE    cache of prepare-runners.sh for WORKER_POOL=local         (default ~/.cache/newsbeam/beam-2.77.0)
 #   NEWSBEAM, PYTHON the newsbeam command and the python that builds the wheel (default: .venv's, else PATH)
 #
