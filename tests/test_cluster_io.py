@@ -217,3 +217,26 @@ def test_sigkill_against_s3_leaves_the_previous_output_and_the_rerun_equals_a_fr
            if k.endswith(".parquet")}
     want = published_remote(s3, "news", f"out/fresh-{victim}")
     assert rows_of(got) == rows_of(want)  # the rerun cleaned up the killed run and equals a fresh run
+
+
+def test_s3_clients_are_shared_and_reads_from_many_threads_stay_right(s3):
+    """Beam builds a boto3 client per s3:// call (0.1-0.3 s each); newsbeam shares one per set of S3
+    settings. Reads of many objects from several threads at once must still each get their own bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from apache_beam.io.aws.clients.s3 import boto3_client
+
+    from transforms import store
+
+    for i in range(40):
+        s3.put("news", f"many/{i:03d}.txt", f"object {i} ".encode() * (50 + i))
+    with filesystems_for(s3):
+        store.share_s3_clients()
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        same = [boto3_client.Client(PipelineOptions(s3.beam_args)).client for _ in range(2)]
+        other = boto3_client.Client(PipelineOptions([*s3.beam_args, "--s3_region_name=eu-west-1"])).client
+        assert same[0] is same[1] and other is not same[0]
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda i: store.read_bytes(f"s3://news/many/{i:03d}.txt"), range(40)))
+    assert got == [f"object {i} ".encode() * (50 + i) for i in range(40)]

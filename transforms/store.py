@@ -64,6 +64,7 @@ def check_path(path: str, flag: str) -> str:
 def use_options(options) -> None:
     """Hand pipeline options (endpoints, credentials) to the file systems used outside a pipeline,
     as the launcher does to check inputs and read the run's summary."""
+    share_s3_clients()
     FileSystems.set_options(options)
 
 
@@ -152,6 +153,7 @@ def ensure_options(options: dict) -> None:
     Workers started by a portable runner (Dataflow, Flink, Spark, Prism) get them from Beam's SDK
     harness; the in-process runner's multi_processing workers get none of them, and s3:// would fall back to
     the machine's default credentials and endpoint."""
+    share_s3_clients()
     if not options:
         return
     current = FileSystems._pipeline_options  # pylint: disable=protected-access
@@ -162,3 +164,52 @@ def ensure_options(options: dict) -> None:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     FileSystems.set_options(PipelineOptions.from_dictionary(options))
+
+
+def share_s3_clients() -> None:
+    """Let Beam's S3 file system reuse one boto3 client per set of S3 settings in a process.
+
+    Beam 2.77 builds a new boto3 session and client for every FileSystems call on s3:// (0.1-0.3 s
+    each, spent loading botocore's service models), which made reading 2,000 small .txt objects
+    ten times slower than reading them from disk. boto3 clients are safe to share between threads;
+    the per-download state of Beam's wrapper stays per call. If Beam's wrapper is not the one this
+    was written against, nothing is changed."""
+    try:
+        from apache_beam.io.aws.clients.s3 import boto3_client
+    except ImportError:
+        return
+    cls = boto3_client.Client
+    original = cls.__init__
+    if getattr(original, "_newsbeam_shared", False) or boto3_client.boto3 is None:
+        return
+    import threading
+
+    clients: dict = {}
+    lock = threading.Lock()
+    fields = ("s3_access_key_id", "s3_secret_access_key", "s3_session_token", "s3_endpoint_url", "s3_disable_ssl",
+              "s3_region_name", "s3_api_version", "s3_verify")
+
+    def settings_of(options) -> tuple:
+        if hasattr(options, "view_as"):
+            from apache_beam.options.pipeline_options import S3Options
+
+            view = options.view_as(S3Options)
+            return tuple(getattr(view, name, None) for name in fields)
+        return tuple(options.get(name) for name in fields)
+
+    def init(self, options):
+        key = settings_of(options)
+        with lock:
+            shared = clients.get(key)
+        if shared is None:
+            original(self, options)
+            with lock:
+                clients.setdefault(key, self.client)
+            return
+        self.client = shared
+        self._download_request = None
+        self._download_stream = None
+        self._download_pos = 0
+
+    init._newsbeam_shared = True
+    cls.__init__ = init
