@@ -260,13 +260,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         summary = execute(config, pipeline)
     except Exception as exc:  # report, and say what happened to the output; the traceback is in the log above
         LOG.exception("run %s failed", config.run_id)
+        state = "was not changed"
         try:  # the files this run wrote before it failed; a run killed outright leaves them to a later run
-            commit.discard_run(config.output, config.run_id)
+            if commit.run_summary(config.output, config.run_id) is not None:
+                state = ("holds this run's commit: it was published, but a step after the commit failed; "
+                         "check _newsbeam/current.json (the next run rewrites it)")
+            else:
+                commit.discard_run(config.output, config.run_id)
         except Exception:
             LOG.warning("could not delete the files of failed run %s from %s", config.run_id, config.output,
                         exc_info=True)
-        print(f"newsbeam: error: the run failed ({failure_reason(exc)}); "
-              f"{config.output} was not changed", file=sys.stderr)
+        print(f"newsbeam: error: the run failed ({failure_reason(exc)}); {config.output} {state}", file=sys.stderr)
         return EXIT_RUN_FAILED
     print(describe(summary, config.output))
     return EXIT_OK if summary["reconciled"] else EXIT_UNRECONCILED

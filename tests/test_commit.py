@@ -107,3 +107,44 @@ def test_newsbeam_files_lists_the_current_files(tmp_path):
     assert proc.stdout.split() == [str(tmp_path / "articles" / "language=en" / commit.part_name("run-a", 0, 1))]
     proc = subprocess.run([newsbeam, "files", str(tmp_path / "nothing")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "holds no newsbeam output" in proc.stderr
+
+
+def test_a_run_that_publishes_while_another_does_ends_with_the_fold_of_both(tmp_path, monkeypatch):
+    """Run 1 lists the log, run 2 commits and writes current.json, then run 1 writes its own: run 1
+    must notice run 2's commit and leave current.json and run.json naming run 2 (the later commit)."""
+    out = str(tmp_path)
+    one, two = write_run(tmp_path, "run-1"), write_run(tmp_path, "run-2")
+    real = commit.commit_paths
+    calls = {"n": 0}
+
+    def racing(output):
+        calls["n"] += 1
+        if calls["n"] == 2:  # run 1 has written its commit record: run 2 publishes now
+            monkeypatch.setattr(commit, "commit_paths", real)
+            commit.publish(out, "run-2", two, {"run_id": "run-2"})
+            monkeypatch.setattr(commit, "commit_paths", racing)
+            return [p for p in real(output) if "run-1" in p]  # what run 1 saw before run 2 committed
+        return real(output)
+
+    monkeypatch.setattr(commit, "commit_paths", racing)
+    commit.publish(out, "run-1", one, {"run_id": "run-1"})
+    monkeypatch.setattr(commit, "commit_paths", real)
+    state = commit.current_state(out)
+    assert state["latest_run"] == "run-2" and commit.current_files(out) == [str(tmp_path / two[0]["path"])]
+    assert json.loads((tmp_path / "run.json").read_text())["run_id"] == "run-2"
+    assert (tmp_path / two[0]["path"]).exists()
+
+
+def test_an_output_whose_name_holds_glob_characters_is_itself(tmp_path):
+    from transforms import store
+
+    out = tmp_path / "out[1]"
+    (tmp_path / "out1").mkdir()
+    (tmp_path / "out1" / "other.parquet").write_bytes(b"not ours")
+    files = write_run(out, "run-a")
+    commit.publish(str(out), "run-a", files, {"run_id": "run-a"})
+    listed = {os.path.relpath(p, out) for p, _ in store.list_files(str(out))}
+    assert listed == {"_newsbeam/commits/" + os.listdir(out / "_newsbeam" / "commits")[0], "_newsbeam/current.json",
+                      files[0]["path"], "run.json"}
+    assert commit.current_files(str(out)) == [str(out / files[0]["path"])]
+    assert (tmp_path / "out1" / "other.parquet").read_bytes() == b"not ours"

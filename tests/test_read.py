@@ -239,3 +239,44 @@ def test_a_large_parquet_file_is_read_by_row_groups_with_its_row_numbers(tmp_pat
     assert len(pieces) > 3 and pieces[0].start == 0 and pieces[-1].end == 13  # 13 row groups, all covered
     want = _read_with(runner_options, [path], RunConfig(read=ReadLimits(split_bytes=4096)))
     assert sorted(w[1] for w in want) == list(range(1, 501))
+
+
+def test_a_piece_inside_a_very_long_line_reads_little_of_it():
+    from transforms.read import Piece, _jsonl_lines
+
+    class Counting(io.BytesIO):
+        read_bytes = 0
+
+        def read(self, n=-1):
+            data = super().read(n)
+            Counting.read_bytes += len(data)
+            return data
+
+        read1 = read
+
+    data = b"x" * (8 << 20) + b"\nshort\n"  # one 8 MiB line, then a short one
+    pieces = [Piece(i, i * (1 << 20), min((i + 1) * (1 << 20), len(data))) for i in range(9)]
+    got = []
+    for piece in pieces[1:]:
+        Counting.read_bytes = 0
+        got += [line for _, line, _ in _jsonl_lines(Counting(data), 1 << 10, piece)]
+        # a piece inside the long line stops at its own end (plus one read chunk), not the line's
+        assert Counting.read_bytes <= (3 << 20), piece
+    assert got == [b"short"]
+
+
+def test_names_with_glob_characters_or_a_colon_are_plain_local_names(tmp_path, monkeypatch):
+    from transforms.read import resolve_inputs
+    from transforms.store import StoreError, check_path
+
+    folder = tmp_path / "data[2024]"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    (tmp_path / "data2").mkdir()
+    (tmp_path / "data2" / "b.txt").write_text("b")  # what the name would match as a pattern
+    (source,) = resolve_inputs([str(folder)])
+    assert source.kind == "folder" and expand_inputs([str(folder)]) == [str(folder / "a.txt")]
+    monkeypatch.chdir(tmp_path)
+    assert check_path("results:2024", "--output") == str(tmp_path / "results:2024")
+    with pytest.raises(StoreError, match="'//' missing"):
+        check_path("s3:/bucket/out", "--output")

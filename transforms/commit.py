@@ -25,12 +25,16 @@ in progress or after one died; readers that must never see a mix read ``current.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import time
 from datetime import datetime, timezone
 from typing import Iterable, Optional
 
 from transforms import store
+
+LOG = logging.getLogger("newsbeam.commit")
 
 META = "_newsbeam"
 COMMITS = f"{META}/commits"
@@ -114,12 +118,27 @@ def publish(output: str, run_id: str, files: list[dict], summary: dict, replaces
         path = store.join(output, COMMITS, f"{_now_stamp()}-{run_id}.json")
         store.write_bytes(path, _dump(record))
         paths = commit_paths(output)
-    commits = [read_json(p) for p in paths]
-    current = fold(commits)
-    store.write_bytes(store.join(output, CURRENT), _dump(current))
-    mine = next(c for c in commits if c["run_id"] == run_id)
-    store.write_bytes(store.join(output, RUN_FILE), _dump(mine["summary"]))
-    collect_garbage(output, current, {c["run_id"] for c in commits}, keep_run=run_id, grace=grace_seconds)
+    # Fold the log and write current.json; then list the log again: a run that committed meanwhile
+    # (and may have written its own current.json before ours) is folded in and written again, so
+    # the last writer always leaves the fold of every commit there is.
+    cache: dict[str, dict] = {}
+    for _ in range(20):
+        for path in paths:
+            if path not in cache:
+                cache[path] = read_json(path)
+        commits = [cache[path] for path in paths]
+        current = fold(commits)
+        store.write_bytes(store.join(output, CURRENT), _dump(current))
+        latest = next(c for c in reversed(commits) if c["run_id"] == current["latest_run"])
+        store.write_bytes(store.join(output, RUN_FILE), _dump(latest["summary"]))
+        again = commit_paths(output)
+        if again == paths:
+            break
+        paths = again
+    try:  # the run is published: a clean-up that fails is retried by the next run, not a failed run
+        collect_garbage(output, current, {c["run_id"] for c in commits}, keep_run=run_id, grace=grace_seconds)
+    except Exception:  # pylint: disable=broad-except
+        LOG.warning("clean-up of %s failed; the next run retries it", output, exc_info=True)
     return current
 
 
@@ -142,21 +161,25 @@ def collect_garbage(output: str, current: dict, committed: set[str], keep_run: s
         if (run is None and _LEGACY_PART.match(name)) or run in committed or (run and now - modified > grace):
             doomed.append(path)
     store.delete(doomed)
-    if store.is_local(output):
-        _remove_empty_folders(output)
+    _remove_emptied_folders(output, doomed)
     return doomed
 
 
-def _remove_empty_folders(output: str) -> None:
-    """Partition folders left empty locally (object stores have no folders)."""
-    import os
-
-    for root, _, _ in os.walk(output, topdown=False):
-        if root != output and not os.listdir(root) and not os.path.basename(root).startswith("_"):
+def _remove_emptied_folders(output: str, deleted: list[str]) -> None:
+    """Local partition folders that the deletion of ``deleted`` left empty (object stores have no
+    folders). Only those: a folder another run just made for a file it is about to write is not
+    touched unless this deletion emptied it."""
+    if not store.is_local(output):
+        return
+    root = os.path.abspath(output)
+    folders = {os.path.dirname(os.path.abspath(p)) for p in deleted}
+    for folder in sorted(folders, key=len, reverse=True):
+        while folder.startswith(root + os.sep):
             try:
-                os.rmdir(root)
-            except OSError:  # a run wrote into it meanwhile
-                pass
+                os.rmdir(folder)  # fails unless empty
+            except OSError:
+                break
+            folder = os.path.dirname(folder)
 
 
 def discard_run(output: str, run_id: str) -> list[str]:
@@ -164,10 +187,9 @@ def discard_run(output: str, run_id: str) -> list[str]:
     if find_commit(output, run_id) is not None:
         return []
     doomed = [p for p, _ in store.list_files(output)
-              if not store.relative(output, p).startswith(META + "/") and run_of_part(p) == run_id]
+              if not store.relative(output, p).startswith(META + "/") and run_of_part(store.relative(output, p)) == run_id]
     store.delete(doomed)
-    if store.is_local(output):
-        _remove_empty_folders(output)
+    _remove_emptied_folders(output, doomed)
     return doomed
 
 

@@ -94,7 +94,7 @@ def resolve_inputs(paths: Iterable[str]) -> list[InputSource]:
     for given in paths:
         path = store.check_path(given, "--input")
         if store.is_local(path):
-            if _has_glob(given):
+            if _has_glob(given) and not os.path.exists(path):  # a folder named "data[2024]" is a folder
                 source = InputSource(path, "glob", _glob_root(path))
             elif os.path.isdir(path):
                 source = InputSource(path, "folder", path)
@@ -104,18 +104,18 @@ def resolve_inputs(paths: Iterable[str]) -> list[InputSource]:
                 raise ValueError(f"input {given!r} does not exist (give files, folders or glob patterns)")
         elif _has_glob(path):
             source = InputSource(path, "glob", _glob_root(path))
-        elif store.exists(path):
+        elif not path.endswith("/") and store.exists(path):
             source = InputSource(path, "file", path.rsplit("/", 1)[0])
         else:
             source = InputSource(path.rstrip("/"), "prefix", path.rstrip("/"))
-        if next(iter(list_source(source)), None) is None:
+        if next(iter(list_source(source, limit=1)), None) is None:
             what = "pattern" if source.kind == "glob" else "prefix" if source.kind == "prefix" else "folder"
             raise ValueError(f"input {what} {given!r} matches no files")
         sources.append(source)
     return sources
 
 
-def list_source(source: InputSource) -> Iterator[tuple[str, int]]:
+def list_source(source: InputSource, limit: Optional[int] = None) -> Iterator[tuple[str, int]]:
     """(path, size in bytes) of every file of ``source``, skipping hidden names below its root.
     Local globs also read the folders they match; on object stores '*' stays within one level of
     '/' and '**' crosses levels (Beam's matching)."""
@@ -136,8 +136,8 @@ def list_source(source: InputSource) -> Iterator[tuple[str, int]]:
             elif os.path.isdir(match):
                 yield from _files_under(match)
         return
-    pattern = source.path if source.kind == "glob" else store.join(source.path, "**")
-    (result,) = FileSystems.match([pattern])
+    pattern = source.path if source.kind == "glob" else store.join(store.escape_glob(source.path), "**")
+    (result,) = FileSystems.match([pattern], limits=[limit])
     for meta in result.metadata_list:
         # A key ending in '/' is the empty "folder" object that consoles create: not a file.
         if not meta.path.endswith("/") and not _hidden(source.root, meta.path):
@@ -359,20 +359,33 @@ def _jsonl_lines(stream: BinaryIO, max_line: int, piece: Optional[Piece]) -> Ite
     if piece is None:
         yield from bounded_lines(stream, max_line)
         return
-    position = max(piece.start - 1, 0)
+    position = piece.start
+    if piece.start > 0:
+        # From one byte early, up to and including the first newline, is the end of a line that
+        # began in the piece before (or, when that byte is a newline, nothing): it is not this
+        # piece's. The search stops at the piece's end, so a very long line is not read by every
+        # piece it spans.
+        position = piece.start - 1
+        stream.seek(position)
+        while True:
+            chunk = stream.read(min(_CHUNK, piece.end - position + 1))
+            if not chunk:
+                return
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                position += newline + 1
+                break
+            position += len(chunk)
+            if position >= piece.end:
+                return
     stream.seek(position)
     lines = bounded_lines(stream, max_line)
-    if piece.start > 0:
-        # Starting one byte early, the first "line" is the end of a line that began in the piece
-        # before (or, when that byte is a newline, an empty one): it is not this piece's.
-        skipped = next(lines, None)
-        if skipped is None:
-            return
-        position += skipped[2] + 1
     number = 0
-    for _, data, size in lines:
-        if position >= piece.end:
+    while position < piece.end:
+        line = next(lines, None)
+        if line is None:
             return
+        _, data, size = line
         number += 1
         position += size + 1
         yield number, data, size
@@ -533,20 +546,23 @@ class _ReadPiece(DeadLetterDoFn):
                 return beam.pvalue.TaggedOutput(REJECTED, (encoded, piece, dead_letter(item).value))
             return (encoded, piece, item)
 
-        for item in read_file(os.fsdecode(encoded), self._limits, self.payload_limit, piece):
-            if isinstance(item, RejectedRow) and item.reason in FILE_FAULTS:
-                self._partial.inc()
-                partial = PartialRead(source_file=item.source_file, records_read=read, reason=item.reason,
-                                      detail=item.detail)
-                yield beam.pvalue.TaggedOutput(PARTIAL_READS, (encoded, piece, partial) if later else partial)
-            else:
-                lines += 1
-            if isinstance(item, RawRecord):
-                self._records.inc()
-            read += 1
-            yield numbered(item)
-        if piece is not None and piece.kind == "bytes":
-            yield beam.pvalue.TaggedOutput(_LINES, (encoded, piece.index, lines))
+        first = piece.first_row if piece is not None else 0  # rows of a Parquet file before this piece
+        try:
+            for item in read_file(os.fsdecode(encoded), self._limits, self.payload_limit, piece):
+                if isinstance(item, RejectedRow) and item.reason in FILE_FAULTS:
+                    self._partial.inc()
+                    partial = PartialRead(source_file=item.source_file, records_read=first + read,
+                                          reason=item.reason, detail=item.detail)
+                    yield beam.pvalue.TaggedOutput(PARTIAL_READS, (encoded, piece, partial) if later else partial)
+                else:
+                    lines += 1
+                if isinstance(item, RawRecord):
+                    self._records.inc()
+                read += 1
+                yield numbered(item)
+        finally:  # also when the piece fails: the pieces after it are numbered from this count
+            if piece is not None and piece.kind == "bytes":
+                yield beam.pvalue.TaggedOutput(_LINES, (encoded, piece.index, lines))
 
     def fault_row(self, element, exc: BaseException) -> RejectedRow:
         encoded, _ = element

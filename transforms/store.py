@@ -16,8 +16,9 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 _URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
-# "gs:/bucket" or "s3:bucket": a URL with its slashes lost (a shell or a template ate them).
-_BROKEN_URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]+):/?(?!/)")
+# "gs:/bucket" or "s3:bucket": a URL of a known scheme with its slashes lost (a shell or a template
+# ate them). Other names with a colon ("results:2024") are ordinary local names.
+_BROKEN_URL = re.compile(r"^(gs|s3|hdfs|azfs|file|https?):/?(?!/)", re.IGNORECASE)
 # What a missing extra looks like: the scheme, the pip extra that brings it.
 _EXTRAS = {"gs": "apache-beam[gcp]", "s3": "apache-beam[aws]", "azfs": "apache-beam[azure]", "hdfs": "apache-beam[hadoop]"}
 
@@ -46,7 +47,7 @@ def check_path(path: str, flag: str) -> str:
         raise StoreError(f"{flag} is empty")
     found = scheme(path)
     if found is None:
-        if _BROKEN_URL.match(path) and not os.path.exists(path) and len(path.split(":", 1)[0]) > 1:
+        if _BROKEN_URL.match(path) and not os.path.exists(path):
             raise StoreError(f"{flag} {path!r} looks like a URL with its '//' missing; write it as "
                              f"{path.split(':', 1)[0]}://{path.split(':', 1)[1].lstrip('/')}")
         return os.path.abspath(path)
@@ -77,9 +78,9 @@ def join(base: str, *parts: str) -> str:
 def relative(base: str, path: str) -> str:
     """``path`` below ``base`` as a '/'-separated relative path."""
     base = base.rstrip("/").rstrip(os.sep)
-    if not path.startswith(base):
+    if not (path.startswith(base + "/") or path.startswith(base + os.sep)):
         raise ValueError(f"{path} is not below {base}")
-    return path[len(base):].lstrip("/").lstrip(os.sep).replace(os.sep, "/")
+    return path[len(base) + 1:].replace(os.sep, "/")
 
 
 def exists(path: str) -> bool:
@@ -114,10 +115,27 @@ def create(path: str):
     return FileSystems.create(path, mime_type="application/octet-stream", compression_type=CompressionTypes.UNCOMPRESSED)
 
 
+def escape_glob(path: str) -> str:
+    """``path`` as a pattern that matches only itself ('[', '*' and '?' in names are literal)."""
+    return "".join(f"[{ch}]" if ch in "[*?" else ch for ch in path)
+
+
 def list_files(prefix: str, limit: Optional[int] = None) -> list[tuple[str, float]]:
     """(path, last modified in epoch seconds) of the files below the folder or prefix ``prefix``
     (at most ``limit`` of them); none when it does not exist."""
-    (result,) = FileSystems.match([join(prefix, "**")], limits=[limit])
+    if is_local(prefix):
+        found = []
+        for root, _, names in os.walk(prefix):
+            for name in sorted(names):
+                path = os.path.join(root, name)
+                try:
+                    found.append((path, os.path.getmtime(path)))
+                except OSError:  # deleted while listing
+                    continue
+                if limit is not None and len(found) >= limit:
+                    return found
+        return found
+    (result,) = FileSystems.match([join(escape_glob(prefix), "**")], limits=[limit])
     return [(m.path, m.last_updated_in_seconds) for m in result.metadata_list]
 
 
