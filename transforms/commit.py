@@ -72,19 +72,24 @@ def read_json(path: str) -> dict:
 
 def fold(commits: Iterable[dict]) -> dict:
     """The current state from commit records, oldest first: each commit removes the files it
-    replaces (``"replaces": "all"``: every file of every table) and adds its own."""
+    replaces and adds its own. ``"replaces": "all"``: every file of every table (a whole output);
+    ``{"dt": D}``: the files of date D (a dated run into a lake; other dates stay)."""
     files: list[dict] = []
-    runs: list[str] = []
+    latest = None
     for commit in commits:
-        if commit.get("replaces", "all") == "all":
+        replaces = commit.get("replaces", "all")
+        if replaces == "all":
             files = []
-            runs = []
+        else:
+            files = [f for f in files if f.get("dt") != replaces["dt"]]
         files.extend(commit["files"])
-        runs.append(commit["run_id"])
+        latest = commit["run_id"]
+    runs = sorted({run_of_part(f["path"]) for f in files} - {None})  # the runs whose files are current
     tables: dict[str, list[dict]] = {}
     for entry in sorted(files, key=lambda f: f["path"]):
         tables.setdefault(entry["table"], []).append(entry)
-    return {"format": FORMAT, "runs": runs, "latest_run": runs[-1] if runs else None, "tables": tables}
+    dates = sorted({f["dt"] for f in files if f.get("dt")})
+    return {"format": FORMAT, "runs": runs, "latest_run": latest, "dates": dates, "tables": tables}
 
 
 def find_commit(output: str, run_id: str, paths: Optional[list[str]] = None) -> Optional[str]:
@@ -98,7 +103,7 @@ class LostFiles(RuntimeError):
     """Files a run wrote are gone before it published them."""
 
 
-def publish(output: str, run_id: str, files: list[dict], summary: dict, replaces: str = "all",
+def publish(output: str, run_id: str, files: list[dict], summary: dict, replaces="all",
             grace_seconds: float = 6 * 3600) -> dict:
     """Commit a run whose data files are all written; returns ``current.json``'s content.
 

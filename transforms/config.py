@@ -13,6 +13,7 @@ line or from Python.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import importlib.util
 import math
 import re
@@ -234,6 +235,7 @@ class RunConfig:
     inputs: tuple[str, ...] = ()
     output: str = "out"
     run_id: str = "local"
+    date: Optional[str] = None  # YYYY-MM-DD: write into partition dt=<date> of a lake, replacing that date only
     read: ReadLimits = field(default_factory=ReadLimits)
     validate: ValidateLimits = field(default_factory=ValidateLimits)
     clean: CleanConfig = field(default_factory=CleanConfig)
@@ -257,6 +259,13 @@ class RunConfig:
         object.__setattr__(self, "inputs", tuple(self.inputs))
         if not self.run_id or not set(self.run_id) <= set("0123456789abcdefghijklmnopqrstuvwxyz-"):
             raise ConfigError(f"run_id must be lower-case letters, digits and '-', got {self.run_id!r}")
+        if self.date is not None:
+            try:
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.date):
+                    raise ValueError
+                datetime.date.fromisoformat(self.date)
+            except ValueError:
+                raise ConfigError(f"--date must be a calendar date as YYYY-MM-DD, got {self.date!r}") from None
 
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)

@@ -121,14 +121,16 @@ def removed_line_rows(article: Article) -> list[RemovedLineRow]:
             for i, line in enumerate(article.removed_lines)]
 
 
-def partition_dir(table: Table, row: dict) -> str:
-    """The Hive folder of a row ('' for unpartitioned tables). Values never escape the table folder."""
+def partition_dir(table: Table, row: dict, date: Optional[str] = None) -> str:
+    """The Hive folder of a row below its table ('' for unpartitioned tables of an undated run;
+    ``dt=<date>/`` first for a dated one). Values never escape the table folder."""
+    day = f"dt={date}" if date else ""
     if not table.partition_by:
-        return ""
+        return day
     value = str(row.get(table.partition_by) or "und").lower()
     if not value or not set(value) <= _SAFE_PARTITION or value.strip("-_") == "":
         value = "und"
-    return f"{table.partition_by}={value}"
+    return "/".join(p for p in (day, f"{table.partition_by}={value}") if p)
 
 
 def shard_of(key: tuple, shards: int) -> int:
@@ -149,14 +151,16 @@ def write_part(output: str, run_id: str, table: Table, partition: str, shard: in
     with store.create(store.join(output, rel)) as handle:
         pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), pa.PythonFile(handle, mode="w"),
                        compression="snappy")
-    return {"table": table.name, "path": rel, "rows": len(rows)}
+    entry = {"table": table.name, "path": rel, "rows": len(rows)}
+    if partition.startswith("dt="):
+        entry["dt"] = partition.split("/", 1)[0][len("dt="):]
+    return entry
 
 
-def write_empty(output: str, run_id: str, table: Table) -> dict:
+def write_empty(output: str, run_id: str, table: Table, date: Optional[str] = None) -> dict:
     """A zero-row file, so that a glob over an empty table still finds its schema (a partitioned
     table gets it in its 'und' partition)."""
-    partition = f"{table.partition_by}=und" if table.partition_by else ""
-    return write_part(output, run_id, table, partition, 0, 1, [])
+    return write_part(output, run_id, table, partition_dir(table, {}, date), 0, 1, [])
 
 
 def check_output_replaceable(output: str) -> None:
@@ -251,8 +255,8 @@ class _Publish(beam.DoFn):
     """The last step: check the stage-error share, then commit the run (see transforms/commit.py)."""
 
     def __init__(self, output: str, run: dict, tables: tuple[str, ...], max_stage_error_share: float,
-                 grace_hours: float, fs_options: dict):
-        self._output, self._run, self._tables = output, run, tables
+                 grace_hours: float, fs_options: dict, date: Optional[str] = None):
+        self._output, self._run, self._tables, self._date = output, run, tables, date
         self._max_share = max_stage_error_share
         self._grace = grace_hours * 3600
         self._fs_options = fs_options
@@ -266,9 +270,10 @@ class _Publish(beam.DoFn):
         run_id = self._run["run_id"]
         for name in self._tables:
             if not any(m["table"] == name for m in manifest):
-                manifest.append(write_empty(self._output, run_id, TABLES[name]))
+                manifest.append(write_empty(self._output, run_id, TABLES[name], self._date))
         summary = summarise(counts, manifest, self._run, list(partial))
-        commit.publish(self._output, run_id, manifest, summary, grace_seconds=self._grace)
+        replaces = {"dt": self._date} if self._date else "all"
+        commit.publish(self._output, run_id, manifest, summary, replaces=replaces, grace_seconds=self._grace)
         yield summary
 
 
@@ -316,8 +321,9 @@ class WriteOutputs(beam.PTransform):
         self._rows_per_file = config.write.rows_per_file
         self._max_share = config.max_stage_error_share
         self._grace_hours = config.write.orphan_grace_hours
+        self._date = config.date
         now = time.time()
-        self._run = {"run_id": config.run_id, "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
+        self._run = {"run_id": config.run_id, "date": config.date, "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
                      "started_at_epoch": now, **(run_info or {})}
 
     def expand(self, pcolls):
@@ -360,13 +366,14 @@ class WriteOutputs(beam.PTransform):
             | "First Three Stage Errors" >> beam.combiners.Top.Smallest(3, key=_example_order))
         return manifest | "Publish Output" >> beam.ParDo(
             _Publish(self._output, self._run, self._tables, self._max_share, self._grace_hours,
-                     store.filesystem_options(pipeline)),
+                     store.filesystem_options(pipeline), self._date),
             counts=beam.pvalue.AsSingleton(counts), partial=beam.pvalue.AsList(partial),
             error_examples=beam.pvalue.AsSingleton(error_examples))
 
     def _write_table(self, table: Table, rows):
         label = table.name.replace("_", " ").title()
-        keyed = rows | f"Partition {label}" >> beam.Map(lambda r: (partition_dir(table, r), r))
+        date = self._date
+        keyed = rows | f"Partition {label}" >> beam.Map(lambda r: (partition_dir(table, r, date), r))
         sizes = keyed | f"Count {label} Per Partition" >> beam.combiners.Count.PerKey()
         rows_per_file = self._rows_per_file
 
