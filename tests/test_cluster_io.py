@@ -124,7 +124,12 @@ def test_a_missing_prefix_fails_at_start(s3, tmp_path):
     assert s3.list_keys("news", "out/none/") == []
 
 
-def test_prism_with_two_worker_pools_that_share_no_folder_writes_to_s3(s3, reference, tmp_path):
+# Prism 2.77 sometimes panics on an empty sampled-byte-size payload in a progress report (its
+# metrics decoder hits EOF); seen in about 1 of 7 runs of the two-pool test, never with a wrong result.
+PRISM_METRICS_PANIC = "error decoding metrics beam:metric:sampled_byte_size"
+
+
+def test_prism_with_two_worker_pools_that_share_no_folder_writes_to_s3(s3, reference, tmp_path, capsys):
     for path in (PRISM, PYTHON_BOOT, WORKER_PYTHON):
         if not os.path.exists(path):
             if os.environ.get("NEWSBEAM_REQUIRE_RUNNERS") == "1":
@@ -143,11 +148,15 @@ def test_prism_with_two_worker_pools_that_share_no_folder_writes_to_s3(s3, refer
         cwd = os.getcwd()
         os.chdir(launcher)
         try:
-            code = articles.main(["--input", "s3://news/in/seeds", "--output", "s3://news/out/prism",
-                                  *flags, *s3.beam_args])
+            for attempt in range(3):  # a retry only for Prism's own panic (above); any other failure fails
+                code = articles.main(["--input", "s3://news/in/seeds", "--output", "s3://news/out/prism",
+                                      *flags, *s3.beam_args])
+                err = capsys.readouterr().err
+                if code == 0 or PRISM_METRICS_PANIC not in err:
+                    break
         finally:
             os.chdir(cwd)
-        assert code == 0
+        assert code == 0, err[-3000:]
         assert os.listdir(launcher) == []
     logs = {name: open(os.path.join(folder, "pool.log")).read() for name, folder in pools.items()}
     # Each pool started the SDK worker of its own environment (B: the pinned writing stages).

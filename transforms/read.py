@@ -108,7 +108,9 @@ def resolve_inputs(paths: Iterable[str]) -> list[InputSource]:
             source = InputSource(path, "file", path.rsplit("/", 1)[0])
         else:
             source = InputSource(path.rstrip("/"), "prefix", path.rstrip("/"))
-        if next(iter(list_source(source, limit=1)), None) is None:
+        # Cheap first: one entry is usually enough. The first entries may all be skipped ones
+        # (a console's "folder" object, hidden files), so look further before giving up.
+        if not any(next(iter(list_source(source, limit=limit)), None) is not None for limit in (1, 1000, None)):
             what = "pattern" if source.kind == "glob" else "prefix" if source.kind == "prefix" else "folder"
             raise ValueError(f"input {what} {given!r} matches no files")
         sources.append(source)
