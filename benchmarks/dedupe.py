@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -191,7 +191,7 @@ def scale_child(path: str) -> None:
 
 
 def scale(corpus: str, sizes: list[int]) -> None:
-    print(f"\nScale: Read + Validate + Dedupe (exact and near), in-process runner, one process per size")
+    print("\nScale: Read + Validate + Dedupe (exact and near), in-process runner, one process per size")
     print(f"{'articles':>9} {'kept':>8} {'dups':>7} {'seconds':>8} {'articles/s':>10} {'peak MiB':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:

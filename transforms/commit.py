@@ -44,7 +44,6 @@ FORMAT = 1
 _PART = re.compile(r"^part-(?P<run>[0-9a-zA-Z_-]+)-(?P<shard>\d{5})-of-(?P<shards>\d{5})\.parquet$")
 _LEGACY_PART = re.compile(r"^part-\d{5}-of-\d{5}\.parquet$")  # outputs of newsbeam before the commit log
 _COMMIT = re.compile(r"^(?P<time>\d{8}T\d{12}Z)-(?P<run>[0-9a-zA-Z_-]+)\.json$")
-RUN_ID = re.compile(r"^[0-9a-zA-Z_-]{1,64}$")  # what a run id may be: it is part of file names
 
 
 def part_name(run_id: str, shard: int, shards: int) -> str:
@@ -111,8 +110,10 @@ def publish(output: str, run_id: str, files: list[dict], summary: dict, replaces
     Safe to call again for the same run (a retried step): the first commit record stands.
     """
     paths = commit_paths(output)
+    listing = None  # the output's files before the commit: checked here, and cleaned up below
     if find_commit(output, run_id, paths) is None:
-        present = {store.relative(output, p) for p, _ in store.list_files(output)}
+        listing = store.list_files(output)
+        present = {store.relative(output, p) for p, _ in listing}
         missing = sorted(f["path"] for f in files if f["path"] not in present)
         if missing:
             raise LostFiles(f"{len(missing)} file(s) this run wrote are gone from {output} (first: {missing[0]}); "
@@ -141,21 +142,24 @@ def publish(output: str, run_id: str, files: list[dict], summary: dict, replaces
             break
         paths = again
     try:  # the run is published: a clean-up that fails is retried by the next run, not a failed run
-        collect_garbage(output, current, {c["run_id"] for c in commits}, keep_run=run_id, grace=grace_seconds)
+        collect_garbage(output, current, {c["run_id"] for c in commits}, keep_run=run_id, grace=grace_seconds,
+                        listing=listing)
     except Exception:  # pylint: disable=broad-except
         LOG.warning("clean-up of %s failed; the next run retries it", output, exc_info=True)
     return current
 
 
 def collect_garbage(output: str, current: dict, committed: set[str], keep_run: str,
-                    now: Optional[float] = None, grace: float = 6 * 3600) -> list[str]:
+                    now: Optional[float] = None, grace: float = 6 * 3600,
+                    listing: Optional[list[tuple[str, float]]] = None) -> list[str]:
     """Delete data files that ``current`` does not name: those of published runs (superseded), of
     newsbeam before the commit log, and those of unpublished runs older than ``grace`` seconds.
-    Files of ``keep_run`` and of runs that may still be writing are left. Returns what it deleted."""
+    Files of ``keep_run`` and of runs that may still be writing are left. Returns what it deleted.
+    ``listing`` is the output's files if already listed (files written since are simply left)."""
     now = time.time() if now is None else now
     live = {entry["path"] for entries in current["tables"].values() for entry in entries}
     doomed = []
-    for path, modified in store.list_files(output):
+    for path, modified in store.list_files(output) if listing is None else listing:
         rel = store.relative(output, path)
         name = rel.rsplit("/", 1)[-1]
         if rel.startswith(META + "/") or rel in live or not name.endswith(".parquet"):
@@ -191,8 +195,7 @@ def discard_run(output: str, run_id: str) -> list[str]:
     """Delete the files of a run that failed before it published (never those of a published run)."""
     if find_commit(output, run_id) is not None:
         return []
-    doomed = [p for p, _ in store.list_files(output)
-              if not store.relative(output, p).startswith(META + "/") and run_of_part(store.relative(output, p)) == run_id]
+    doomed = [p for p, _ in store.list_files(output) if run_of_part(store.relative(output, p)) == run_id]
     store.delete(doomed)
     _remove_emptied_folders(output, doomed)
     return doomed

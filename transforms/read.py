@@ -22,7 +22,6 @@ import os
 from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple, Optional, Union
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
@@ -214,7 +213,7 @@ class _BoundedStream(io.RawIOBase):
 
 def open_input(path: str, limits: ReadLimits) -> BinaryIO:
     """Open ``path`` through Beam's filesystems (local, gs://, s3://...), gunzipping if named so."""
-    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    raw = store.open_read(path)
     if is_gzip(path):
         return io.BufferedReader(_BoundedStream(gzip.GzipFile(fileobj=raw), limits.max_decompressed_bytes))
     return raw
@@ -497,7 +496,7 @@ class _SplitFile(beam.DoFn):
         import pyarrow.parquet as pq
 
         try:
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            with store.open_read(path) as handle:
                 meta = pq.ParquetFile(handle).metadata
         except Exception as exc:  # the reader of the whole file says what is wrong with it
             if is_transient(exc):

@@ -87,8 +87,13 @@ def exists(path: str) -> bool:
     return FileSystems.exists(path)
 
 
+def open_read(path: str):
+    """A binary stream of ``path``'s bytes as stored (never decompressed by Beam: newsbeam decides)."""
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
 def read_bytes(path: str) -> bytes:
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+    with open_read(path) as handle:
         return handle.read()
 
 
@@ -105,8 +110,7 @@ def write_bytes(path: str, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(temp, local)
         return
-    with FileSystems.create(path, mime_type="application/octet-stream",
-                            compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+    with create(path) as handle:
         handle.write(data)
 
 

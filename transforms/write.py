@@ -21,7 +21,6 @@ number of workers changes what is written.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import time
