@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import ROOT, run_newsbeam  # noqa: E402
 from generated_corpus import write_generated  # noqa: E402
+from transforms.commit import without_run_id  # noqa: E402
 from local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_worker_pool  # noqa: E402
 
 
@@ -32,10 +33,14 @@ def timed_run(inputs: str, output: str, flags: list[str]) -> float:
 
 
 def same_parquet(a: str, b: str) -> bool:
-    files_a = sorted(os.path.relpath(p, a) for p in glob.glob(os.path.join(a, "*", "**", "*.parquet"), recursive=True))
-    files_b = sorted(os.path.relpath(p, b) for p in glob.glob(os.path.join(b, "*", "**", "*.parquet"), recursive=True))
-    return files_a == files_b and all(filecmp.cmp(os.path.join(a, f), os.path.join(b, f), shallow=False)
-                                      for f in files_a)
+    """The same data files byte for byte (their names differ only by the run id)."""
+    def files(root):
+        found = glob.glob(os.path.join(root, "*", "**", "*.parquet"), recursive=True)
+        return {without_run_id(os.path.relpath(p, root)): p for p in found}
+
+    files_a, files_b = files(a), files(b)
+    return sorted(files_a) == sorted(files_b) and all(filecmp.cmp(files_a[f], files_b[f], shallow=False)
+                                                      for f in files_a)
 
 
 def main() -> None:

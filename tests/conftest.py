@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+from transforms.commit import without_run_id  # noqa: F401  (tests import it from here)
+
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEEDS = os.path.join(PROJECT_ROOT, "seeds")
 
@@ -17,11 +19,3 @@ def runner_options():
     from apache_beam.options.pipeline_options import PipelineOptions
 
     return PipelineOptions([f"--runner={TEST_RUNNER}"])
-
-
-def without_run_id(rel: str) -> str:
-    """A data file's path with the run id taken out of its name (part-<run>-00000-of-00001.parquet):
-    two runs of the same input write the same files under their own run's names."""
-    import re
-
-    return re.sub(r"part-[0-9a-z-]+?-(\d{5}-of-\d{5}\.parquet)$", r"part-\1", rel)

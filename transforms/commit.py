@@ -55,6 +55,16 @@ def run_of_part(name: str) -> Optional[str]:
     return found.group("run") if found else None
 
 
+def without_run_id(rel: str) -> str:
+    """A data file's path with the run id taken out of its name: two runs of the same input write
+    the same files under their own run's names, and compare equal this way."""
+    head, _, name = rel.rpartition("/")
+    found = _PART.match(name)
+    if not found:
+        return rel
+    return f"{head}/" * bool(head) + f"part-{found.group('shard')}-of-{found.group('shards')}.parquet"
+
+
 def _now_stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
 
