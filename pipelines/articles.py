@@ -22,6 +22,7 @@ from transforms.clean import CleanText
 from transforms.config import ConfigError, RunConfig
 from transforms.dedupe import Dedupe
 from transforms.entities import ExtractEntities
+from transforms.history import history_files, window
 from transforms.language import DetectLanguage
 from transforms.read import ReadArticles, resolve_inputs
 from transforms.validate import ValidateArticles
@@ -49,7 +50,12 @@ def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline
     read = pipeline | "Read" >> ReadArticles(sources, config)
     valid = read.records | "Validate" >> ValidateArticles(config)
     cleaned = valid.articles | "Clean" >> CleanText(config)
-    deduped = cleaned.articles | "Dedupe" >> Dedupe(config)
+    earlier = history_files(config.output, config.date, config.dedupe.history_days)
+    if config.date:
+        first, last = window(config.date, config.dedupe.history_days)
+        days = len({dt for dt, _ in earlier})
+        LOG.info("matching copies against %d earlier date(s) of %s (%s to %s)", days, config.output, first, last)
+    deduped = cleaned.articles | "Dedupe" >> Dedupe(config, earlier)
     languages = deduped.articles | "Detect Language" >> DetectLanguage(config)
     tagged = languages.articles | "Extract Entities" >> ExtractEntities(config)
     rejected = tuple(stage.rejected for stage in (read, valid, cleaned, deduped, languages, tagged)) | (
@@ -61,7 +67,8 @@ def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline
         "duplicates": deduped.duplicates,
         "rejected": rejected,
         "files": read.files,
-    } | "Write" >> WriteOutputs(config)
+        **({"index": deduped.index} if deduped.index is not None else {}),
+    } | "Write" >> WriteOutputs(config, {"history_dates": sorted({dt for dt, _ in earlier})} if config.date else None)
     return pipeline
 
 

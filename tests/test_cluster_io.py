@@ -249,3 +249,22 @@ def test_s3_clients_are_shared_and_reads_from_many_threads_stay_right(s3):
         with ThreadPoolExecutor(4) as pool:
             got = list(pool.map(lambda i: store.read_bytes(f"s3://news/many/{i:03d}.txt"), range(40)))
     assert got == [f"object {i} ".encode() * (50 + i) for i in range(40)]
+
+
+def test_a_lake_on_s3_matches_copies_against_its_earlier_dates(s3, tmp_path):
+    """Two dated runs of the same pages into a lake on S3: day 2 reads day 1's index from the
+    store and every page is a copy of a day-1 article."""
+    lake = "s3://news/lake"
+    runs = []
+    for date in ("2025-06-01", "2025-06-02"):
+        proc = newsbeam("--input", "s3://news/in/seeds", "--output", lake, "--date", date, *s3.beam_args,
+                        cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        runs.append(json.loads(s3.read("news", "lake/run.json")))
+    day1, day2 = runs
+    assert day1["articles_written"] > 0 and day2["history_dates"] == ["2025-06-01"]
+    assert day2["articles_written"] == 0
+    assert day2["duplicates"] == day2["duplicates_of_earlier_dates"] == day1["articles_written"] + day1["duplicates"]
+    keys = s3.list_keys("news", "lake/")
+    assert any(k.startswith("lake/dedupe_index/dt=2025-06-01/") for k in keys)
+    assert any(k.startswith("lake/articles/dt=2025-06-01/") for k in keys)

@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Optional
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms import history
 from transforms.components import ConnectedComponents, components_of
 from transforms.config import DedupeConfig, RunConfig
 from transforms.minhash import (MinHashParams, band_keys, containment, pairs_in_bucket, shingle_hashes, signature_of,
@@ -48,6 +49,7 @@ from transforms.validate import normalise_for_hash
 
 STAGE = "dedupe"
 DUPLICATES = "duplicates"
+INDEX = "index"
 _NO_DATE = datetime.max.replace(tzinfo=timezone.utc)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc) - _EPOCH
@@ -66,6 +68,11 @@ class Fingerprint(NamedTuple):
     source_line: Optional[int]
     signature: Optional[bytes]  # None: too few words for near-duplicate detection
     shingles: int  # distinct shingles of the body (for the containment estimate)
+    # A record of an earlier date of the lake (transforms.history) has its date, and the article of
+    # articles/ it is or copies (cluster_id, in date cluster_dt); today's records have None.
+    history_dt: Optional[str] = None
+    cluster_id: Optional[str] = None
+    cluster_dt: Optional[str] = None
 
 
 class Verdict(NamedTuple):
@@ -77,6 +84,7 @@ class Verdict(NamedTuple):
     method: str
     reason: str
     similarity: Optional[float]  # None when one of the bodies was too short for a signature
+    target_dt: Optional[str] = None  # the earlier date of the lake holding the target, if any
 
 
 # --------------------------------------------------------------------------------------
@@ -115,20 +123,40 @@ def fingerprint(article: Article, config: DedupeConfig = DedupeConfig()) -> Fing
                        signature=sig, shingles=count)
 
 
+def _history_first(fp: Fingerprint) -> tuple:
+    """Records of earlier dates of the lake come before today's, the earliest article first: an
+    article once published stays the one its later copies name."""
+    if fp.history_dt:
+        return (0, fp.cluster_dt or fp.history_dt, fp.history_dt)
+    return (1, "", "")
+
+
 def canonical_order(fp: Fingerprint) -> tuple:
-    """The smallest is the canonical record: earliest date, then longest body, then smallest id, then
-    the first place in the input (file path, line). Never a hash of the path: a clone in another
-    folder must keep the same copy."""
+    """The smallest is the canonical record: a record of an earlier date, then the earliest
+    ``published_at``, then longest body, then smallest id, then the first place in the input (file
+    path, line). Never a hash of the path: a clone in another folder must keep the same copy."""
     line = -1 if fp.source_line is None else fp.source_line
-    return (fp.published_at or _NO_DATE, -fp.body_chars, fp.article_id, fp.source_file or "", line, fp.rk)
+    return _history_first(fp) + (fp.published_at or _NO_DATE, -fp.body_chars, fp.article_id, fp.source_file or "",
+                                 line, fp.rk)
 
 
 def version_order(fp: Fingerprint) -> tuple:
-    """The smallest is the newest version: the latest date (records without one count as older
-    than any dated one), then the canonical order."""
+    """The smallest is the newest version: a record of an earlier date (published, so never
+    replaced), else the latest ``published_at`` (records without one count as older than any dated
+    one), then the canonical order."""
+    if fp.history_dt:
+        return (-1, 0) + canonical_order(fp)
     if fp.published_at is None:
         return (1, 0) + canonical_order(fp)
     return (0, -((fp.published_at - _EPOCH) // _MICROSECOND)) + canonical_order(fp)
+
+
+def target_of(kept: Fingerprint) -> tuple[str, Optional[str]]:
+    """(article_id, date) of the article of articles/ that a record collapsing into ``kept`` names:
+    ``kept`` itself, or for a record of an earlier date the article it was kept as or copied."""
+    if kept.history_dt:
+        return kept.cluster_id or kept.article_id, kept.cluster_dt or kept.history_dt
+    return kept.article_id, None
 
 
 def identities(fp: Fingerprint) -> list[str]:
@@ -152,17 +180,24 @@ def relation(fp: Fingerprint, kept: Fingerprint, same_publication: bool) -> tupl
         return "content", "same_content"
     if not same_publication:
         return "near", "near_duplicate"
+    reason = "republished" if kept.history_dt else "superseded"  # a published article is never replaced
     if kept.canonical_url and fp.canonical_url == kept.canonical_url:
-        return "url", "superseded"
+        return "url", reason
     if fp.article_id == kept.article_id:
-        return "id", "superseded"
-    return "content", "superseded"  # a copy of an earlier version, or linked to it through other records
+        return "id", reason
+    return "content", reason  # a copy of an earlier version, or linked to it through other records
+
+
+def make_verdict(fp: Fingerprint, kept: Fingerprint, same_publication: bool, similarity_: Optional[float]) -> Verdict:
+    target_id, target_dt = target_of(kept)
+    return Verdict(fp.rk, kept.rk, target_id, *relation(fp, kept, same_publication), similarity_, target_dt)
 
 
 def decide(fingerprints: Iterable[Fingerprint], near_links: Iterable[tuple[str, str]] = ()) -> dict[str, Verdict]:
     """The verdict of every record that is not kept, keyed by record key: the rules of the module
     docstring on one machine (the Beam steps of :class:`Dedupe` compute the same with combiners and
-    shuffles). ``near_links`` are verified near-copy pairs of body hashes."""
+    shuffles). ``near_links`` are verified near-copy pairs of body hashes. Fingerprints of earlier
+    dates (``history_dt``) take part in the decisions but get no verdict."""
     fps = {fp.rk: fp for fp in fingerprints}
     rep: dict[str, Fingerprint] = {}
     for fp in fps.values():
@@ -189,9 +224,8 @@ def decide(fingerprints: Iterable[Fingerprint], near_links: Iterable[tuple[str, 
     verdicts = {}
     for fp in fps.values():
         kept, same = outcome.get(fp.body_hash, (rep[fp.body_hash], True))
-        if fp.rk != kept.rk:
-            verdicts[fp.rk] = Verdict(fp.rk, kept.rk, kept.article_id, *relation(fp, kept, same),
-                                      body_similarity(rep[fp.body_hash], kept))
+        if fp.rk != kept.rk and not fp.history_dt:
+            verdicts[fp.rk] = make_verdict(fp, kept, same, body_similarity(rep[fp.body_hash], kept))
     return verdicts
 
 
@@ -356,7 +390,7 @@ def _record_verdicts(key_group):
         sim = body_similarity(rep, kept)
         for fp in group["records"]:
             if fp.rk != kept.rk:
-                yield Verdict(fp.rk, kept.rk, kept.article_id, *relation(fp, kept, same), sim)
+                yield make_verdict(fp, kept, same, sim)
 
 
 class _DecideStories(beam.PTransform):
@@ -391,9 +425,10 @@ class _Finish(DeadLetterDoFn):
 
     stage = STAGE
 
-    def __init__(self, payload_limit: int):
+    def __init__(self, payload_limit: int, index: Optional[MinHashParams] = None):
         super().__init__(payload_limit)
         self._dropped = Metrics.counter(STAGE, "duplicates")
+        self._index = index  # MinHash settings, when the run writes the dedupe index (a dated run)
 
     def handle(self, key_group):
         _, group = key_group
@@ -407,13 +442,19 @@ class _Finish(DeadLetterDoFn):
                 continue
             row = verdict or Verdict("", "", articles[0].article_id, "content", "same_content", 1.0)
             Metrics.counter(STAGE, f"duplicates_{row.method}").inc()
+            if row.target_dt:
+                Metrics.counter(STAGE, "duplicates_of_earlier_dates").inc()
             self._dropped.inc()
             yield beam.pvalue.TaggedOutput(DUPLICATES, DuplicateRow(
                 article_id=article.article_id, given_id=article.given_id, duplicate_of=row.target_id,
-                cluster_id=row.target_id, method=row.method, reason=row.reason,
+                duplicate_of_dt=row.target_dt, cluster_id=row.target_id, method=row.method, reason=row.reason,
                 similarity=row.similarity, source_file=article.source_file, source_line=article.source_line,
                 url=article.url, source=article.source, published_at=article.published_at,
                 content_hash=article.content_hash))
+        if self._index is not None and articles:
+            for fp in group["fp"]:
+                target_id, target_dt = (verdict.target_id, verdict.target_dt) if verdict else (fp.article_id, None)
+                yield beam.pvalue.TaggedOutput(INDEX, history.index_row(fp, target_id, target_dt, self._index))
 
     def fault_row(self, key_group, exc):
         return [reject_fault(STAGE, exc, article, self.payload_limit) for article in key_group[1]["article"]]
@@ -425,6 +466,7 @@ class DedupeOutput(NamedTuple):
     articles: Any  # PCollection[Article]
     rejected: Any  # PCollection[RejectedRow]
     duplicates: Any  # PCollection[DuplicateRow]
+    index: Any = None  # PCollection[IndexRow], for a dated run: what later dates match against
 
 
 class _Fingerprint(beam.DoFn):
@@ -440,22 +482,32 @@ class _Fingerprint(beam.DoFn):
 class Dedupe(beam.PTransform):
     """Article -> the kept Articles (main), DuplicateRows (``duplicates``), faults (``rejected``)."""
 
-    def __init__(self, config: RunConfig = RunConfig()):
+    def __init__(self, config: RunConfig = RunConfig(), history_files: Optional[list[tuple[str, str]]] = None):
+        """``history_files``: (date, path) of the index files of earlier dates to match against;
+        by default those of ``config.dedupe.history_days`` dates before ``config.date`` in
+        ``config.output`` (found when the pipeline is built)."""
         super().__init__()
         self._config = config
+        if history_files is None:
+            history_files = history.history_files(config.output, config.date, config.dedupe.history_days)
+        self._history = history_files
 
     def expand(self, articles):
         config = self._config.dedupe
         split = articles | "Fingerprint" >> beam.ParDo(_Fingerprint(config)).with_outputs(
             "fingerprints", main="articles")
-        fps = (split.fingerprints  # identical input records share a record key: one fingerprint each
-               | "Key By Record" >> beam.Map(lambda fp: (fp.rk, fp))
-               | "One Per Record" >> beam.CombinePerKey(_Smallest(canonical_order))
-               | "Fingerprints" >> beam.Values())
-        reps = (fps | "Key By Body" >> beam.Map(lambda fp: (fp.body_hash, fp))
+        keyed_fps = (split.fingerprints  # identical input records share a record key: one fingerprint each
+                     | "Key By Record" >> beam.Map(lambda fp: (fp.rk, fp))
+                     | "One Per Record" >> beam.CombinePerKey(_Smallest(canonical_order)))
+        fps = keyed_fps | "Fingerprints" >> beam.Values()
+        nodes = fps  # fingerprints in the graph: today's, and earlier dates' that share a key with them
+        if self._history:
+            earlier = fps | "Earlier Dates" >> history.LookUpHistory(self._history, config)
+            nodes = (fps, earlier) | "With Earlier Dates" >> beam.Flatten()
+        reps = (nodes | "Key By Body" >> beam.Map(lambda fp: (fp.body_hash, fp))
                 | "Body Representative" >> beam.CombinePerKey(_Smallest(canonical_order))
                 | "Representatives" >> beam.Values())
-        identity_links = fps | "Same URL Or Id" >> _IdentityLinks()
+        identity_links = nodes | "Same URL Or Id" >> _IdentityLinks()
         publications = identity_links | "Publications" >> ConnectedComponents(
             rounds=config.rounds, namespace=STAGE)
         stories = publications  # without near links, a story is a publication
@@ -479,11 +531,15 @@ class Dedupe(beam.PTransform):
             | "Join Multiplicity" >> beam.CoGroupByKey()
             | "Count Copies" >> beam.FlatMap(lambda kg: [(target, sum(kg[1]["n"])) for target in kg[1]["verdict"]])
             | "Copies Per Kept" >> beam.CombinePerKey(sum))
+        joined = {"article": split.articles, "verdict": verdicts | "Verdict By Record" >> beam.Map(lambda v: (v.rk, v)),
+                  "copies": copies}
+        index = minhash_params(config) if self._config.date else None
+        if index is not None:
+            joined["fp"] = keyed_fps
         out = (
-            {"article": split.articles, "verdict": verdicts | "Verdict By Record" >> beam.Map(lambda v: (v.rk, v)),
-             "copies": copies}
+            joined
             | "Join Verdicts To Articles" >> beam.CoGroupByKey()
-            | "Keep Or Drop" >> beam.ParDo(_Finish(self._config.payload_limit)).with_outputs(
-                DUPLICATES, REJECTED, main="articles")
+            | "Keep Or Drop" >> beam.ParDo(_Finish(self._config.payload_limit, index)).with_outputs(
+                DUPLICATES, REJECTED, INDEX, main="articles")
         )
-        return DedupeOutput(out.articles, out[REJECTED], out[DUPLICATES])
+        return DedupeOutput(out.articles, out[REJECTED], out[DUPLICATES], out[INDEX] if index is not None else None)

@@ -150,6 +150,24 @@ def band_keys(sig: bytes, params: MinHashParams = MinHashParams()) -> list[str]:
             for i in range(params.bands)]
 
 
+def band_hashes(signatures: np.ndarray, params: MinHashParams = MinHashParams()) -> np.ndarray:
+    """One 64-bit number per band of each signature (rows of ``num_perm`` uint32 values), equal
+    whenever the bands are: a vectorised stand-in for :func:`band_keys` that is only ever used to
+    find candidates (equal numbers of unequal bands merely add a pair that verification drops)."""
+    sigs = np.asarray(signatures, dtype=np.uint64).reshape(len(signatures), params.bands, params.rows)
+    mixed = np.zeros(sigs.shape[:2], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for row in range(params.rows):
+            mixed = mixed * np.uint64(0x100000001B3) + sigs[:, :, row]
+        mixed = mixed * np.uint64(0x9E3779B97F4A7C15) + np.arange(params.bands, dtype=np.uint64)
+        mixed ^= mixed >> np.uint64(31)
+    return mixed
+
+
+def signature_array(sig: bytes) -> np.ndarray:
+    return np.frombuffer(sig, dtype="<u4")
+
+
 def exact_jaccard(text_a: str, text_b: str, size: int) -> float:
     """The true Jaccard similarity of two texts' shingle sets (for tests and benchmarks)."""
     a, b = shingle_hashes(text_a, size), shingle_hashes(text_b, size)

@@ -216,9 +216,12 @@ class DuplicateRow(BaseModel):
     article_id: str
     given_id: Optional[str] = None
     duplicate_of: str  # the canonical article it collapsed into: always a row of articles/
+    duplicate_of_dt: Optional[str] = None  # in a lake: the earlier date whose articles/ holds it (None: this run)
     cluster_id: str  # the story (the canonical article's article_id, as in articles/)
     method: str  # content | url | id | near: how it was matched
-    reason: str  # same_content | superseded (an earlier version of the same URL or id) | near_duplicate
+    # same_content | superseded (an earlier version of the same URL or id) | near_duplicate |
+    # republished (the same URL or id as an article of an earlier date, with another body)
+    reason: str
     similarity: Optional[float] = None  # estimated Jaccard similarity of its body to the kept article (None: too short)
     source_file: str
     source_line: Optional[int] = None
@@ -226,6 +229,25 @@ class DuplicateRow(BaseModel):
     source: Optional[str] = None  # publisher: as given, else the URL's host
     published_at: Optional[datetime] = None
     content_hash: str
+
+
+class IndexRow(BaseModel):
+    """One row of ``dedupe_index/`` (dated runs only): what later dates match their copies against,
+    one row per input record that Dedupe decided on, without its text."""
+
+    record_key: str  # unique per input record (transforms.dedupe.record_key)
+    article_id: str
+    cluster_id: str  # the article of articles/ it is (its own id) or is a copy of
+    cluster_dt: Optional[str] = None  # the date holding that article when it is an earlier one
+    body_hash: str  # SHA-256 of the normalised body
+    canonical_url: Optional[str] = None
+    published_at: Optional[datetime] = None
+    body_chars: int
+    source_file: str
+    source_line: Optional[int] = None
+    minhash: str  # the MinHash settings of the signature: 'shingles/permutations/bands'
+    signature: Optional[bytes] = None  # MinHash signature (None: too few words)
+    shingles: int  # distinct shingles of the body
 
 
 class RejectedRow(BaseModel):

@@ -14,6 +14,7 @@ _SCALARS = {
     int: pa.int64(),
     float: pa.float64(),
     bool: pa.bool_(),
+    bytes: pa.binary(),
     datetime: pa.timestamp("us", tz="UTC"),
 }
 

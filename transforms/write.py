@@ -36,7 +36,8 @@ from pydantic import BaseModel
 from transforms import commit, store
 from transforms.commit import RUN_FILE, part_name
 from transforms.config import RunConfig
-from transforms.records import Article, ArticleRow, DuplicateRow, EntityRow, RejectedRow, RemovedLineRow
+from transforms.history import INDEX_TABLE
+from transforms.records import Article, ArticleRow, DuplicateRow, EntityRow, IndexRow, RejectedRow, RemovedLineRow
 from transforms.rejects import STAGE_ERROR, StageFailure
 from transforms.schema import arrow_schema
 
@@ -65,6 +66,8 @@ TABLES = {
     "rejected": Table("rejected", RejectedRow,
                       lambda r: (r["source_file"], r["source_line"] or 0, r["stage"], r["reason"], r["payload"])),
     "removed_lines": Table("removed_lines", RemovedLineRow, lambda r: (r["article_id"], r["ordinal"])),
+    # Dated runs only: what later dates match their copies against (transforms/history.py).
+    INDEX_TABLE: Table(INDEX_TABLE, IndexRow, lambda r: (r["record_key"],)),
 }
 CORE_TABLES = ("articles", "entities", "duplicates", "rejected")
 
@@ -229,6 +232,7 @@ def summarise(counts: dict, manifest: list[dict], run: dict, partial: list[dict]
         "entity_rows": counts.get("entity_rows", 0),
         "duplicates_by_reason": group("duplicate."),
         "duplicates_by_method": group("duplicate_method."),
+        "duplicates_of_earlier_dates": counts.get("duplicates_of_earlier_dates", 0),
         "rejected_by_reason": group("reject."),
         "stage_errors": stage_error_count(counts),
         "partial_files": sorted(partial, key=lambda p: p["source_file"]),
@@ -287,7 +291,8 @@ def _article_counts(article: Article) -> list[tuple[str, int]]:
 
 
 def _duplicate_counts(row: DuplicateRow) -> list[tuple[str, int]]:
-    return [("duplicates", 1), (f"duplicate.{row.reason}", 1), (f"duplicate_method.{row.method}", 1)]
+    earlier = [("duplicates_of_earlier_dates", 1)] if row.duplicate_of_dt else []
+    return [("duplicates", 1), (f"duplicate.{row.reason}", 1), (f"duplicate_method.{row.method}", 1)] + earlier
 
 
 def _rejected_counts(row: RejectedRow) -> list[tuple[str, int]]:
@@ -314,7 +319,8 @@ class WriteOutputs(beam.PTransform):
 
     def __init__(self, config: RunConfig, run_info: Optional[dict] = None):
         super().__init__()
-        self._tables = CORE_TABLES + (("removed_lines",) if config.keep_removed_lines else ())
+        self._tables = (CORE_TABLES + (("removed_lines",) if config.keep_removed_lines else ())
+                        + ((INDEX_TABLE,) if config.date else ()))
         self._output = store.check_path(config.output, "--output")
         check_output_replaceable(self._output)
         self._rows_per_file = config.write.rows_per_file
@@ -333,6 +339,8 @@ class WriteOutputs(beam.PTransform):
             "duplicates": pcolls["duplicates"] | "Duplicates To Rows" >> beam.Map(lambda r: r.model_dump()),
             "rejected": pcolls["rejected"] | "Rejected To Rows" >> beam.Map(lambda r: r.model_dump()),
         }
+        if INDEX_TABLE in self._tables:
+            rows[INDEX_TABLE] = pcolls["index"] | "Index To Rows" >> beam.Map(lambda r: r.model_dump())
         if "removed_lines" in self._tables:
             rows["removed_lines"] = articles | "To Removed Line Rows" >> beam.FlatMap(
                 lambda a: [r.model_dump() for r in removed_line_rows(a)])

@@ -1,0 +1,219 @@
+"""Copies across the dates of a lake: a story re-published on a later day is a duplicate of the
+article already in the lake, which stays as it was."""
+import glob
+import json
+import os
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import TEST_RUNNER
+from test_faults import _snapshot
+from textgen import story
+
+D1, D2, D3 = "2025-06-01", "2025-06-02", "2025-06-03"
+
+
+def page(title, paragraphs, site):
+    """Page text the way a scraper sees it: chrome, the title twice, the body, more chrome."""
+    head = [f"{site} | Home > News > Region", "Menu", "Search", title, title]
+    foot = ["- Advertisement -", "Most Popular", "Please enter your comment!", f"(c) 2025 {site}"]
+    return "\n".join(head + [line for p in paragraphs for line in (p, "")] + foot)
+
+
+def original(i):
+    return {"url": f"https://alpha.example/story/{i}", "source": "Alpha",
+            "text": page(f"Harbour story number {i}", story(f"story-{i}", paragraphs=6), "Alpha News")}
+
+
+def edited(i, how):
+    """A copy of story ``i`` on another site: other chrome, a new headline, and one more edit."""
+    paragraphs = story(f"story-{i}", paragraphs=6)
+    if how == "cut":
+        paragraphs = paragraphs[:2] + paragraphs[3:]
+    elif how == "added":
+        paragraphs = paragraphs + ["Additional reporting by our correspondents in the region, who spoke to "
+                                   "officials and residents on condition of anonymity."]
+    elif how == "typos":
+        paragraphs = [p.replace(" the ", " teh ", 2) for p in paragraphs]
+    return {"url": f"https://beta.example/{how}/{i}", "source": "Beta",
+            "text": page(f"UPDATE: what we know about story {i}", paragraphs, "Beta Mirror")}
+
+
+def fresh(i):
+    return {"url": f"https://beta.example/new/{i}", "source": "Beta",
+            "text": page(f"A new story {i}", story(f"fresh-{i}", paragraphs=5), "Beta Mirror")}
+
+
+def write_jsonl(folder, records):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "pages.jsonl"), "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+    return folder
+
+
+def run(inputs, lake, date, *flags):
+    from pipelines import articles
+
+    return articles.main(["--input", str(inputs), "--output", str(lake), "--date", date, f"--runner={TEST_RUNNER}",
+                          "--ner-model", "en=", *flags])
+
+
+def rows(lake, table, date):
+    """The rows of one date of a table, in a stable order."""
+    paths = sorted(glob.glob(str(lake / table / f"dt={date}" / "**" / "*.parquet"), recursive=True))
+    found = [row for path in paths for row in pq.read_table(path).to_pylist()]
+    return sorted(found, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+
+
+def dated(lake, date):
+    return {rel: data for rel, data in _snapshot(lake).items() if f"/dt={date}/" in f"/{rel}"}
+
+
+@pytest.fixture(scope="module")
+def two_days(tmp_path_factory):
+    """Day 1: 12 stories. Day 2: exact copies of 4, edited copies of 6 (new headline, other site,
+    and a paragraph cut, a paragraph added or typos), and 5 new stories."""
+    base = tmp_path_factory.mktemp("lake")
+    lake = base / "lake"
+    day1 = write_jsonl(base / "d1", [original(i) for i in range(12)])
+    copies = [original(i) for i in range(4)]
+    edits = [edited(4 + k, how) for k, how in enumerate(["cut", "added", "typos", "cut", "added", "typos"])]
+    day2 = write_jsonl(base / "d2", copies + edits + [fresh(i) for i in range(5)])
+    assert run(day1, lake, D1) == 0
+    first_day1 = dated(lake, D1)
+    assert run(day2, lake, D2) == 0
+    return {"lake": lake, "base": base, "day1": day1, "day2": day2, "first_day1": first_day1,
+            "summary": json.loads((lake / "run.json").read_text())}
+
+
+def test_day_two_names_day_one_articles_for_every_copy(two_days):
+    lake = two_days["lake"]
+    day1 = {r["url"]: r["article_id"] for r in rows(lake, "articles", D1)}
+    assert len(day1) == 12
+    duplicates = {r["url"]: r for r in rows(lake, "duplicates", D2)}
+    for i in range(4):  # exact copies
+        row = duplicates[f"https://alpha.example/story/{i}"]
+        assert (row["duplicate_of"], row["duplicate_of_dt"], row["method"]) == (
+            day1[f"https://alpha.example/story/{i}"], D1, "content")
+    for k, how in enumerate(["cut", "added", "typos", "cut", "added", "typos"]):  # edited copies
+        row = duplicates[f"https://beta.example/{how}/{4 + k}"]
+        assert (row["duplicate_of"], row["duplicate_of_dt"], row["method"]) == (
+            day1[f"https://alpha.example/story/{4 + k}"], D1, "near"), how
+    kept = {r["url"] for r in rows(lake, "articles", D2)}
+    assert kept == {f"https://beta.example/new/{i}" for i in range(5)}
+    summary = two_days["summary"]
+    assert summary["duplicates_of_earlier_dates"] == 10 and summary["history_dates"] == [D1]
+    assert summary["reconciled"]
+
+
+def test_day_one_is_untouched_and_article_ids_stay_unique(two_days):
+    lake = two_days["lake"]
+    assert dated(lake, D1) == two_days["first_day1"]
+    ids = [r["article_id"] for date in (D1, D2) for r in rows(lake, "articles", date)]
+    assert len(ids) == len(set(ids)) == 17
+
+
+def test_a_rerun_gives_the_same_rows(two_days, tmp_path):
+    lake = two_days["lake"]
+    before = {table: rows(lake, table, D2) for table in ("articles", "duplicates", "dedupe_index")}
+    assert run(two_days["day2"], lake, D2) == 0
+    assert {table: rows(lake, table, D2) for table in before} == before
+    # A rerun of day 1 after day 2 exists sees no history (only earlier dates count): same rows.
+    day1_rows = rows(lake, "articles", D1)
+    assert run(two_days["day1"], lake, D1) == 0
+    assert rows(lake, "articles", D1) == day1_rows
+    assert rows(lake, "duplicates", D1) == []
+    assert rows(lake, "articles", D2) == before["articles"]  # later dates are not rewritten
+
+
+def test_dedupe_days_bounds_the_look_back(two_days, tmp_path):
+    """Day 3 re-publishes story 11 (kept on day 1) and fresh story 0 (kept on day 2)."""
+    lake = tmp_path / "lake"
+    import shutil
+
+    shutil.copytree(two_days["lake"], lake)
+    day3 = write_jsonl(tmp_path / "d3", [original(11), fresh(0)])
+    assert run(day3, lake, D3, "--dedupe-days", "1") == 0
+    assert {r["url"]: r["duplicate_of_dt"] for r in rows(lake, "duplicates", D3)} == {
+        "https://beta.example/new/0": D2}
+    assert run(day3, lake, D3) == 0  # the default looks back far enough
+    assert {r["url"]: r["duplicate_of_dt"] for r in rows(lake, "duplicates", D3)} == {
+        "https://beta.example/new/0": D2, "https://alpha.example/story/11": D1}
+    assert run(day3, lake, D3, "--dedupe-days", "0") == 0
+    assert rows(lake, "duplicates", D3) == []
+
+
+def test_a_copy_of_a_copy_names_the_first_article(two_days, tmp_path):
+    """Day 3 holds an exact copy of a page that was itself a day-2 copy of a day-1 article."""
+    import shutil
+
+    lake = tmp_path / "lake"
+    shutil.copytree(two_days["lake"], lake)
+    day3 = write_jsonl(tmp_path / "d3", [edited(4, "cut")])
+    assert run(day3, lake, D3) == 0
+    day1 = {r["url"]: r["article_id"] for r in rows(lake, "articles", D1)}
+    (row,) = rows(lake, "duplicates", D3)
+    assert (row["duplicate_of"], row["duplicate_of_dt"]) == (day1["https://alpha.example/story/4"], D1)
+
+
+def test_an_updated_page_under_a_published_url_stays_a_copy(tmp_path):
+    """The same URL on a later day with another body: the published article stays, the later
+    version is recorded as republished (article_id stays unique in the lake)."""
+    lake = tmp_path / "lake"
+    first = original(1)
+    later = dict(first, text=page("Harbour story number 1", story("something-else", paragraphs=6), "Alpha News"))
+    assert run(write_jsonl(tmp_path / "d1", [first]), lake, D1) == 0
+    assert run(write_jsonl(tmp_path / "d2", [later]), lake, D2) == 0
+    (row,) = rows(lake, "duplicates", D2)
+    assert (row["method"], row["reason"], row["duplicate_of_dt"]) == ("url", "republished", D1)
+    assert rows(lake, "articles", D2) == []
+
+
+def test_history_only_reads_rows_that_share_a_key():
+    """The lookup keeps an earlier row only when it shares a body, URL, id or LSH band with today."""
+    import pyarrow as pa
+
+    from transforms.config import DedupeConfig
+    from transforms.dedupe import fingerprint, minhash_params
+    from transforms.history import CollectTodayKeys, index_row, matching_rows
+    from transforms.records import Article
+    from transforms.schema import arrow_schema
+    from transforms.records import IndexRow
+
+    config = DedupeConfig()
+    params = minhash_params(config)
+
+    def art(key, url, body):
+        return Article(article_id=key, source_file="f", text=body, paragraphs=(body,), content_hash=key,
+                       canonical_url=url)
+
+    old_bodies = {k: " ".join(story(f"old-{k}", paragraphs=4)) for k in "abcd"}
+    earlier = [fingerprint(art(f"id-{k}", f"https://x/{k}", old_bodies[k]), config) for k in "abcd"]
+    table = pa.Table.from_pylist([index_row(fp, fp.article_id, None, params).model_dump() for fp in earlier],
+                                 schema=arrow_schema(IndexRow))
+    today = [
+        fingerprint(art("t1", None, old_bodies["a"]), config),  # the same body
+        fingerprint(art("t2", "https://x/b", "a different body altogether " * 3), config),  # the same URL
+        fingerprint(art("t3", None, old_bodies["c"].replace("council", "mayor", 3)), config),  # near-copy
+    ]
+    combine = CollectTodayKeys(params)
+    keys = combine.extract_output(combine.merge_accumulators(
+        [combine.add_input(combine.create_accumulator(), fp) for fp in today]))
+    assert matching_rows(table, keys, params) == [0, 1, 2]
+
+
+def test_band_numbers_are_equal_exactly_when_bands_are():
+    from transforms.minhash import MinHashParams, band_hashes
+
+    params = MinHashParams(num_perm=12, bands=4)
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 2**32, size=(50, 12), dtype=np.uint64).astype(np.uint32)
+    b = a.copy()
+    b[:, 3:6] += 1  # band 1 differs, bands 0, 2, 3 are equal
+    ha, hb = band_hashes(a, params), band_hashes(b, params)
+    assert (ha[:, [0, 2, 3]] == hb[:, [0, 2, 3]]).all()
+    assert (ha[:, 1] != hb[:, 1]).all()
+    assert len(np.unique(ha)) == ha.size  # different bands (and band positions) give different numbers

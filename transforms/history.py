@@ -1,0 +1,190 @@
+"""Copies across the days of a lake: the dedupe index and the lookup of earlier dates.
+
+A dated run (``--date``) writes, beside its tables, ``dedupe_index/dt=<date>/``: one
+:class:`~transforms.records.IndexRow` per input record Dedupe decided on, with what matching needs
+and no text (body hash, canonical URL, publisher-scoped id, MinHash signature, and the article of
+``articles/`` the record is or copies). It is committed with the date's other files, so a rerun of
+the date replaces it too.
+
+The next dated run looks back ``--dedupe-days`` dates (strictly earlier than its own: a rerun of an
+old date sees the same history it saw the first time, whatever ran after it). It never re-reads
+earlier bodies and never gathers the history in one place:
+
+1. **Today's keys** (one combiner over today's fingerprints): the set of today's body hashes,
+   canonical URLs and ids, and one 64-bit number per LSH band of each signature. Its size follows
+   the day, not the number of days looked back.
+2. **Lookup** (one element per index file, on any worker): each file of the window is read in
+   columns and a row is kept only when it shares a key with today (the band numbers are compared
+   vectorised); most of the history stops here.
+3. The rows kept become fingerprints of earlier dates and join today's in Dedupe's graph, where
+   they come first in every order (:func:`transforms.dedupe.canonical_order`): a story that holds
+   an earlier article keeps that article, and today's copies name it (``duplicate_of`` with
+   ``duplicate_of_dt``). Earlier dates' files are never written.
+
+An index written with other MinHash settings (``--near-*``) still matches exact copies, URLs and
+ids; its signatures are not compared (they would measure nothing), and a warning says so.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import NamedTuple, Optional
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.metrics import Metrics
+
+from transforms import commit, store
+from transforms.config import DedupeConfig
+from transforms.minhash import MinHashParams, band_hashes, signature_array
+from transforms.records import IndexRow
+
+LOG = logging.getLogger("newsbeam.history")
+INDEX_TABLE = "dedupe_index"
+STAGE = "dedupe"
+_COLUMNS = ["record_key", "article_id", "cluster_id", "cluster_dt", "body_hash", "canonical_url", "published_at",
+            "body_chars", "source_file", "source_line", "minhash", "signature", "shingles"]
+
+
+def minhash_id(params: MinHashParams) -> str:
+    return f"{params.shingle_size}/{params.num_perm}/{params.bands}"
+
+
+def window(date: str, days: int) -> tuple[str, str]:
+    """[first, last] dates a run of ``date`` looks back on."""
+    day = datetime.date.fromisoformat(date)
+    return (day - datetime.timedelta(days=days)).isoformat(), (day - datetime.timedelta(days=1)).isoformat()
+
+
+def history_files(output: str, date: Optional[str], days: int) -> list[tuple[str, str]]:
+    """(date, path) of the current index files of the ``days`` dates before ``date`` in the lake
+    ``output``, sorted; none for an undated run, a new output or ``days == 0``."""
+    if not date or days <= 0 or not commit.is_newsbeam_output(output):
+        return []
+    first, last = window(date, days)
+    entries = commit.current_state(output)["tables"].get(INDEX_TABLE, [])
+    return sorted((e["dt"], store.join(output, e["path"])) for e in entries
+                  if e.get("dt") and first <= e["dt"] <= last and e.get("rows", 1) > 0)
+
+
+def index_row(fp, cluster_id: str, cluster_dt: Optional[str], params: MinHashParams) -> IndexRow:
+    """The index row of a fingerprint (a ``transforms.dedupe.Fingerprint`` of today's run)."""
+    return IndexRow(record_key=fp.rk, article_id=fp.article_id, cluster_id=cluster_id, cluster_dt=cluster_dt,
+                    body_hash=fp.body_hash, canonical_url=fp.canonical_url, published_at=fp.published_at,
+                    body_chars=fp.body_chars, source_file=fp.source_file, source_line=fp.source_line,
+                    minhash=minhash_id(params), signature=fp.signature, shingles=fp.shingles)
+
+
+class TodayKeys(NamedTuple):
+    """What an earlier record must share with today's records to matter."""
+
+    strings: frozenset  # body hashes, 'u:<canonical url>', 'i:<article id>'
+    bands: np.ndarray  # sorted distinct band numbers of today's signatures (uint64)
+
+
+class CollectTodayKeys(beam.CombineFn):
+    """Fingerprints -> :class:`TodayKeys` (a set and a sorted array: about 40 bytes per key)."""
+
+    def __init__(self, params: MinHashParams):
+        self._params = params
+
+    def create_accumulator(self):
+        return set(), []
+
+    def add_input(self, acc, fp):
+        strings, bands = acc
+        strings.add(fp.body_hash)
+        strings.add(f"i:{fp.article_id}")
+        if fp.canonical_url:
+            strings.add(f"u:{fp.canonical_url}")
+        if fp.signature is not None:
+            bands.append(band_hashes(signature_array(fp.signature)[None, :], self._params).ravel())
+            if len(bands) >= 1024:
+                bands[:] = [np.unique(np.concatenate(bands))]
+        return acc
+
+    def merge_accumulators(self, accumulators):
+        strings, bands = set(), []
+        for more_strings, more_bands in accumulators:
+            strings |= more_strings
+            bands.extend(more_bands)
+        return strings, ([np.unique(np.concatenate(bands))] if bands else [])
+
+    def extract_output(self, acc):
+        strings, bands = acc
+        merged = np.unique(np.concatenate(bands)) if bands else np.zeros(0, dtype=np.uint64)
+        return TodayKeys(frozenset(strings), merged)
+
+
+def matching_rows(table, keys: TodayKeys, params: MinHashParams) -> list[int]:
+    """Positions of the rows of an index table (pyarrow) that share a key with today's records."""
+    hits = set()
+    columns = {name: table.column(name).to_pylist() for name in ("body_hash", "canonical_url", "article_id")}
+    strings = keys.strings
+    for i, (body, url, article) in enumerate(zip(columns["body_hash"], columns["canonical_url"], columns["article_id"])):
+        if body in strings or f"i:{article}" in strings or (url and f"u:{url}" in strings):
+            hits.add(i)
+    if len(keys.bands):
+        same = [i for i, m in enumerate(table.column("minhash").to_pylist()) if m == minhash_id(params)]
+        sigs = table.column("signature").to_pylist()
+        signed = [i for i in same if sigs[i] is not None]
+        if signed:
+            matrix = np.stack([signature_array(sigs[i]) for i in signed])
+            found = np.isin(band_hashes(matrix, params), keys.bands).any(axis=1)
+            hits.update(np.asarray(signed)[found].tolist())
+    return sorted(hits)
+
+
+class ReadHistory(beam.DoFn):
+    """(date, index file) -> the fingerprints of its rows that share a key with today's records."""
+
+    def __init__(self, config: DedupeConfig, fs_options: dict):
+        self._params = MinHashParams(config.shingle_size, config.permutations, config.bands)
+        self._fs_options = fs_options
+        self._rows = Metrics.counter(STAGE, "history_rows_read")
+        self._matched = Metrics.counter(STAGE, "history_rows_matched")
+
+    def setup(self):
+        store.ensure_options(self._fs_options)
+
+    def process(self, element, keys: TodayKeys):
+        import pyarrow.parquet as pq
+        from transforms.dedupe import Fingerprint
+
+        dt, path = element
+        with store.open_read(path) as handle:
+            table = pq.read_table(handle, columns=_COLUMNS)
+        self._rows.inc(table.num_rows)
+        ours = minhash_id(self._params)
+        foreign = {m for m in table.column("minhash").to_pylist() if m != ours}
+        if foreign:
+            LOG.warning("%s was written with MinHash settings %s, not %s: its near-copies are not matched, only "
+                        "exact copies, URLs and ids", path, ", ".join(sorted(foreign)), ours)
+        rows = table.take(matching_rows(table, keys, self._params)).to_pylist()
+        self._matched.inc(len(rows))
+        for row in rows:
+            yield Fingerprint(
+                rk=f"h{dt}:{row['record_key']}", article_id=row["article_id"], body_hash=row["body_hash"],
+                canonical_url=row["canonical_url"], published_at=row["published_at"], body_chars=row["body_chars"],
+                source_file=row["source_file"], source_line=row["source_line"],
+                signature=row["signature"] if row["minhash"] == ours else None, shingles=row["shingles"],
+                history_dt=dt, cluster_id=row["cluster_id"], cluster_dt=row["cluster_dt"] or dt)
+
+
+class LookUpHistory(beam.PTransform):
+    """Today's fingerprints -> fingerprints of earlier dates' records that share a key with them."""
+
+    def __init__(self, files: list[tuple[str, str]], config: DedupeConfig):
+        super().__init__()
+        self._files, self._config = files, config
+
+    def expand(self, fps):
+        params = MinHashParams(self._config.shingle_size, self._config.permutations, self._config.bands)
+        keys = fps | "Today's Keys" >> beam.CombineGlobally(CollectTodayKeys(params))
+        return (
+            fps.pipeline
+            | "History Files" >> beam.Create(self._files)
+            | "Spread History Files" >> beam.Reshuffle()
+            | "Read Matching History" >> beam.ParDo(ReadHistory(self._config, store.filesystem_options(fps.pipeline)),
+                                                    keys=beam.pvalue.AsSingleton(keys))
+        )
