@@ -172,6 +172,17 @@ def test_an_updated_page_under_a_published_url_stays_a_copy(tmp_path):
     assert rows(lake, "articles", D2) == []
 
 
+def test_a_day_that_shares_nothing_with_earlier_dates_keeps_everything(two_days, tmp_path):
+    import shutil
+
+    lake = tmp_path / "lake"
+    shutil.copytree(two_days["lake"], lake)
+    day3 = write_jsonl(tmp_path / "d3", [fresh(100 + i) for i in range(3)])
+    assert run(day3, lake, D3) == 0
+    assert len(rows(lake, "articles", D3)) == 3 and rows(lake, "duplicates", D3) == []
+    assert json.loads((lake / "run.json").read_text())["history_dates"] == [D1, D2]
+
+
 def test_history_only_reads_rows_that_share_a_key():
     """The lookup keeps an earlier row only when it shares a body, URL, id or LSH band with today."""
     import pyarrow as pa

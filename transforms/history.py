@@ -148,6 +148,7 @@ class ReadHistory(beam.DoFn):
         store.ensure_options(self._fs_options)
 
     def process(self, element, keys: TodayKeys):
+        import pyarrow as pa
         import pyarrow.parquet as pq
         from transforms.dedupe import Fingerprint
 
@@ -160,7 +161,7 @@ class ReadHistory(beam.DoFn):
         if foreign:
             LOG.warning("%s was written with MinHash settings %s, not %s: its near-copies are not matched, only "
                         "exact copies, URLs and ids", path, ", ".join(sorted(foreign)), ours)
-        rows = table.take(matching_rows(table, keys, self._params)).to_pylist()
+        rows = table.take(pa.array(matching_rows(table, keys, self._params), type=pa.int64())).to_pylist()
         self._matched.inc(len(rows))
         for row in rows:
             yield Fingerprint(
