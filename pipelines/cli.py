@@ -7,13 +7,16 @@ import sys
 from typing import Optional, Sequence
 
 USAGE = """usage: newsbeam run [--input PATH ...] [--output DIR] [options] [Beam pipeline flags]
+       newsbeam backfill --from YYYY-MM-DD --to YYYY-MM-DD --input 'TEMPLATE{date}' --output LAKE [run flags]
        newsbeam files OUTPUT [--table NAME] [Beam file-system flags such as --s3_endpoint_url]
 
 commands:
-  run    read raw news page text, dedupe, clean, detect language, extract entities, write Parquet
-         ('newsbeam run --help' lists the options)
-  files  print the data files that make up OUTPUT now (from its _newsbeam/current.json), one per
-         line: what a reader should read, never a mix of two runs
+  run       read raw news page text, dedupe, clean, detect language, extract entities, write Parquet
+            ('newsbeam run --help' lists the options; --date D writes date D of a lake)
+  backfill  run each date of a range into one lake, oldest first: {date} in --input becomes the
+            date, other flags are those of run
+  files     print the data files that make up OUTPUT now (from its _newsbeam/current.json), one per
+            line: what a reader should read, never a mix of two runs
 """
 
 
@@ -61,6 +64,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from pipelines import articles
 
         return articles.main(rest)
+    if command == "backfill":
+        quiet_known_import_noise()
+        from pipelines import backfill
+
+        return backfill.main(rest)
     if command == "files":
         quiet_known_import_noise()
         return files_main(rest)

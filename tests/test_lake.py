@@ -53,3 +53,80 @@ def test_a_date_that_is_not_a_calendar_date_is_refused(tmp_path, capsys, bad):
     assert run_day(tmp_path / "d1", tmp_path / "lake", bad) == 2
     assert "--date must be a calendar date as YYYY-MM-DD" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "lake")
+
+
+def _raw_day(raw, date, records):
+    folder = raw / f"dt={date}"
+    folder.mkdir(parents=True)
+    with open(folder / "pages.jsonl", "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+
+
+def _dated_rows(lake, table, date):
+    import pyarrow.parquet as pq
+
+    return [r for p in sorted(glob.glob(str(lake / table / f"dt={date}" / "**" / "*.parquet"), recursive=True))
+            for r in pq.read_table(p).to_pylist()]
+
+
+def test_backfill_runs_dates_in_order_and_stops_at_the_first_failure(tmp_path, capsys):
+    from pipelines import cli
+    from test_cross_day import fresh, original
+
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    _raw_day(raw, "2025-03-01", [original(1), original(2)])
+    _raw_day(raw, "2025-03-02", [original(2), fresh(1)])  # a copy of day 1's story 2
+    # no input for 2025-03-03: the backfill stops there and says how to resume
+    _raw_day(raw, "2025-03-04", [fresh(2)])
+    args = ["backfill", "--from", "2025-03-01", "--to", "2025-03-04", "--input", f"{raw}/dt={{date}}",
+            "--output", str(lake), f"--runner={TEST_RUNNER}", "--ner-model", "en="]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "2025-03-03 failed (exit 2)" in err
+    assert f"Resume with: newsbeam backfill --from 2025-03-03 --to 2025-03-04" in err
+    assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == ["2025-03-01", "2025-03-02"]
+    (copy,) = _dated_rows(lake, "duplicates", "2025-03-02")
+    assert copy["duplicate_of_dt"] == "2025-03-01"
+    _raw_day(raw, "2025-03-03", [fresh(3)])
+    assert cli.main(["backfill", "--from", "2025-03-03"] + args[3:]) == 0
+    assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == [
+        "2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--input", "raw/today", "--output", "lake"], "no --input holds {date}"),
+    (["--input", "raw/{date}", "--output", "lake", "--date", "2025-01-01"], "--date is set per run by backfill"),
+    (["--input", "raw/{date}", "--output", "lake", "--to", "2025-01-01"], "--to 2025-01-01 is before --from"),
+])
+def test_backfill_refuses_what_cannot_be_meant(tmp_path, capsys, args, message):
+    from pipelines import cli
+
+    base = ["backfill", "--from", "2025-01-02", "--to", "2025-01-03"]
+    if "--to" in args:
+        base = base[:3]
+    assert cli.main(base + args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_daily_wrapper_writes_each_day_into_one_lake(tmp_path):
+    """deploy/schedule/run-day.sh (what systemd, cron and the CronJob call) passes --date."""
+    import subprocess
+    import sys
+
+    from test_cross_day import fresh, original
+
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    _raw_day(raw, "2025-03-01", [original(1)])
+    _raw_day(raw, "2025-03-02", [original(1), fresh(1)])
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "deploy", "schedule",
+                          "run-day.sh")
+    env = {**os.environ, "NEWSBEAM": os.path.join(os.path.dirname(sys.executable), "newsbeam"),
+           "NEWSBEAM_RAW_ROOT": str(raw), "NEWSBEAM_OUT_ROOT": str(lake), "NEWSBEAM_LOCK_DIR": str(tmp_path),
+           "NEWSBEAM_FLAGS": f"--runner={TEST_RUNNER} --ner-model en="}
+    for date in ("2025-03-01", "2025-03-02"):
+        proc = subprocess.run(["bash", script, date], env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == ["2025-03-01", "2025-03-02"]
+    assert [r["duplicate_of_dt"] for r in _dated_rows(lake, "duplicates", "2025-03-02")] == ["2025-03-01"]
+    assert len(_dated_rows(lake, "articles", "2025-03-02")) == 1

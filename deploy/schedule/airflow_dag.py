@@ -1,8 +1,10 @@
 """Airflow DAG: newsbeam once per day partition, on the Flink job server with EXTERNAL SDK workers.
 
 One run per UTC day. The run for day D starts after D ends (02:30 UTC on D+1) and processes
-``RAW_ROOT/dt=D/`` into ``OUT_ROOT/dt=D/``; clearing a day's task reruns that day and replaces only
-its partition. Missed days are caught up one at a time (``catchup=True``, ``max_active_runs=1``).
+``RAW_ROOT/dt=D/`` into date D of the lake ``OUT_ROOT`` (``--date D``: partition ``dt=D`` of every
+table, copies of earlier dates' articles marked as such); clearing a day's task reruns that day and
+replaces only its date. Missed days are caught up one at a time, oldest first (``catchup=True``,
+``max_active_runs=1``), so each day sees the days before it.
 
 Needs ``apache-airflow-providers-apache-beam``. The task runs ``PYTHON -m pipelines.articles`` on the
 Airflow worker, so that worker needs: a Python 3.11 environment with newsbeam installed (the same
@@ -67,7 +69,8 @@ with DAG(
         py_file="pipelines.articles",
         pipeline_options={
             "input": RAW_ROOT + "/dt={{ ds }}",
-            "output": OUT_ROOT + "/dt={{ ds }}",
+            "output": OUT_ROOT,  # one lake: the run writes its date's partition dt={{ ds }} of every table
+            "date": "{{ ds }}",
             "job_endpoint": JOB_ENDPOINT,
             "artifact_endpoint": ARTIFACT_ENDPOINT,
             "environment_type": "EXTERNAL",

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs newsbeam for one day partition: reads RAW_ROOT/dt=DATE/ and replaces OUT_ROOT/dt=DATE/.
-# Rerunning a day replaces that day only; the other partitions are not touched.
+# Runs newsbeam for one day: reads RAW_ROOT/dt=DATE/ and writes date DATE of the lake OUT_ROOT
+# (newsbeam run --date DATE: partition dt=DATE of every table). Copies of articles of earlier dates
+# become duplicates of them (--dedupe-days, default 30). Rerunning a day replaces that day only; the
+# other dates are not touched. Several days in order: newsbeam backfill (see the README).
 #
 # usage: run-day.sh [DATE] [extra newsbeam or Beam flags ...]
 #   DATE  YYYY-MM-DD; without it (or with "yesterday"), yesterday's date in the time zone of $TZ
@@ -8,7 +10,7 @@
 #
 # environment (all optional):
 #   NEWSBEAM_RAW_ROOT   where the raw day folders are           (default /data/raw)
-#   NEWSBEAM_OUT_ROOT   where the output day folders go         (default /data/newsbeam)
+#   NEWSBEAM_OUT_ROOT   the lake every day goes into            (default /data/newsbeam)
 #                       Either may be an object-store prefix, e.g. s3://BUCKET/newsbeam or
 #                       gs://BUCKET/newsbeam; then give the store's credentials as newsbeam does
 #                       (--s3_* flags in NEWSBEAM_FLAGS, boto3's AWS_* variables, Google's
@@ -44,7 +46,7 @@ if [[ ! "$day" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || [ "$(date -d "$day" +%Y-%m-
 fi
 
 input="${raw_root%/}/dt=$day"
-output="${out_root%/}/dt=$day"
+output="${out_root%/}"
 is_url() { [[ "$1" =~ ^[a-zA-Z][a-zA-Z0-9+.-]*:// ]]; }
 # Local roots are checked here; on an object store newsbeam checks the input and needs no folder made.
 if ! is_url "$input" && [ ! -d "$input" ]; then
@@ -79,9 +81,9 @@ if ! flock -n 9; then
   exit 75
 fi
 
-echo "run-day: $day: $input -> $output" >&2
+echo "run-day: $day: $input -> $output (dt=$day)" >&2
 set +e
-"$newsbeam" run --input "$input" --output "$output" "${flags[@]}" "$@"
+"$newsbeam" run --input "$input" --output "$output" --date "$day" "${flags[@]}" "$@"
 status=$?
 set -e
 echo "run-day: $day finished with exit code $status" >&2
