@@ -14,7 +14,7 @@
 # usage:
 #   deploy/dataflow/launch.sh build                 wheel, both images, push, flex-template spec
 #   deploy/dataflow/launch.sh run INPUT OUTPUT [KEY=VALUE ...]
-#       e.g. run gs://BUCKET/raw/dt=2025-03-12 gs://BUCKET/newsbeam/dt=2025-03-12 ner-batch-size=64
+#       e.g. run gs://BUCKET/raw/dt=2025-03-12 gs://BUCKET/newsbeam date=2025-03-12 ner-batch-size=64
 #       (a gs:// prefix reads every object below it; a glob such as 'gs://BUCKET/raw/dt=2025-03-12/*.jsonl' also works)
 #
 # environment (required): PROJECT, REGION, BUCKET (a gs:// bucket name, no prefix)
