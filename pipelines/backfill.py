@@ -36,7 +36,7 @@ def _date(text: str) -> datetime.date:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="newsbeam backfill", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="newsbeam backfill", description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--from", dest="first", type=_date, required=True, metavar="YYYY-MM-DD",
                         help="first date to run")
     parser.add_argument("--to", dest="last", type=_date, required=True, metavar="YYYY-MM-DD",
@@ -67,7 +67,8 @@ def plan(argv: Sequence[str]) -> tuple[list[tuple[str, list[str]]], list[str]]:
     runs = []
     for date in dates_between(args.first, args.last):
         inputs = [template.replace("{date}", date) for template in args.input]
-        runs.append((date, ["--input", *inputs, "--output", args.output, "--date", date, *rest]))
+        # --date last: it wins over anything in the flags passed through (an abbreviation such as --dat)
+        runs.append((date, ["--input", *inputs, "--output", args.output, *rest, "--date", date]))
     return runs, rest
 
 
@@ -83,7 +84,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     worst = articles.EXIT_OK
     for n, (date, run_args) in enumerate(runs, 1):
         print(f"newsbeam backfill: {date} ({n} of {len(runs)})", file=sys.stderr, flush=True)
-        code = articles.main(run_args)
+        try:
+            code = articles.main(run_args)
+        except Exception:  # pylint: disable=broad-except  (a fault while building the run: reported like a failed run)
+            articles.LOG.exception("the run of %s failed", date)
+            code = articles.EXIT_RUN_FAILED
         if code == articles.EXIT_UNRECONCILED:
             worst = code
             continue

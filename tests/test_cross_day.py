@@ -116,14 +116,18 @@ def test_day_one_is_untouched_and_article_ids_stay_unique(two_days):
     assert len(ids) == len(set(ids)) == 17
 
 
-def test_a_rerun_gives_the_same_rows(two_days, tmp_path):
+def test_a_rerun_gives_the_same_rows(two_days, capsys):
     lake = two_days["lake"]
     before = {table: rows(lake, table, D2) for table in ("articles", "duplicates", "dedupe_index")}
     assert run(two_days["day2"], lake, D2) == 0
     assert {table: rows(lake, table, D2) for table in before} == before
-    # A rerun of day 1 after day 2 exists sees no history (only earlier dates count): same rows.
+    # A rerun of day 1 after day 2 exists sees no history (only earlier dates count): same rows,
+    # and a warning that day 2 ran without it.
     day1_rows = rows(lake, "articles", D1)
+    capsys.readouterr()
     assert run(two_days["day1"], lake, D1) == 0
+    assert f"already holds 1 later date(s) ({D2} to {D2})" in capsys.readouterr().err
+    assert json.loads((lake / "run.json").read_text())["later_dates"] == [D2]
     assert rows(lake, "articles", D1) == day1_rows
     assert rows(lake, "duplicates", D1) == []
     assert rows(lake, "articles", D2) == before["articles"]  # later dates are not rewritten
@@ -157,6 +161,13 @@ def test_a_copy_of_a_copy_names_the_first_article(two_days, tmp_path):
     day1 = {r["url"]: r["article_id"] for r in rows(lake, "articles", D1)}
     (row,) = rows(lake, "duplicates", D3)
     assert (row["duplicate_of"], row["duplicate_of_dt"]) == (day1["https://alpha.example/story/4"], D1)
+    # related to the article it names, not to the copy it matched: a near-copy, as on day 2
+    (day2_row,) = [r for r in rows(lake, "duplicates", D2) if r["url"] == "https://beta.example/cut/4"]
+    assert (row["method"], row["reason"]) == (day2_row["method"], day2_row["reason"]) == ("near", "near_duplicate")
+    assert row["similarity"] == day2_row["similarity"] < 1.0
+    (index,) = rows(lake, "dedupe_index", D3)
+    assert index["cluster_id"] == row["duplicate_of"] and index["cluster_dt"] == D1
+    assert index["cluster_body_hash"] is not None and index["cluster_body_hash"] != index["body_hash"]
 
 
 def test_an_updated_page_under_a_published_url_stays_a_copy(tmp_path):
@@ -203,7 +214,7 @@ def test_history_only_reads_rows_that_share_a_key():
 
     old_bodies = {k: " ".join(story(f"old-{k}", paragraphs=4)) for k in "abcd"}
     earlier = [fingerprint(art(f"id-{k}", f"https://x/{k}", old_bodies[k]), config) for k in "abcd"]
-    table = pa.Table.from_pylist([index_row(fp, fp.article_id, None, params).model_dump() for fp in earlier],
+    table = pa.Table.from_pylist([index_row(fp, None, params).model_dump() for fp in earlier],
                                  schema=arrow_schema(IndexRow))
     today = [
         fingerprint(art("t1", None, old_bodies["a"]), config),  # the same body
@@ -228,3 +239,49 @@ def test_band_numbers_are_equal_exactly_when_bands_are():
     assert (ha[:, [0, 2, 3]] == hb[:, [0, 2, 3]]).all()
     assert (ha[:, 1] != hb[:, 1]).all()
     assert len(np.unique(ha)) == ha.size  # different bands (and band positions) give different numbers
+
+
+def _index_file(tmp_path, fps, params, drop=()):
+    import pyarrow as pa
+
+    from transforms.history import index_row
+    from transforms.records import IndexRow
+    from transforms.schema import arrow_schema
+
+    schema = arrow_schema(IndexRow)
+    table = pa.Table.from_pylist([index_row(fp, None, params).model_dump() for fp in fps], schema=schema)
+    path = tmp_path / "index.parquet"
+    pq.write_table(table.drop_columns(list(drop)), path)
+    return str(path)
+
+
+def test_an_index_without_the_newer_columns_is_still_read(tmp_path):
+    from transforms.config import DedupeConfig
+    from transforms.dedupe import fingerprint, minhash_params
+    from transforms.history import CollectTodayKeys, ReadHistory
+    from transforms.records import Article
+
+    config = DedupeConfig()
+    body = " ".join(story("kept", paragraphs=4))
+    fp = fingerprint(Article(article_id="a", source_file="f", text=body, paragraphs=(body,), content_hash="a"), config)
+    path = _index_file(tmp_path, [fp], minhash_params(config),
+                       drop=["cluster_body_hash", "cluster_url", "cluster_signature", "cluster_shingles"])
+    combine = CollectTodayKeys(minhash_params(config))
+    keys = combine.extract_output(combine.add_input(combine.create_accumulator(), fp))
+    (found,) = ReadHistory(config, {}).process((D1, path), keys)
+    assert (found.body_hash, found.history_dt, found.cluster_view) == (fp.body_hash, D1, None)
+
+
+def test_an_index_file_that_vanished_fails_the_run_with_the_reason(tmp_path):
+    from transforms.config import DedupeConfig
+    from transforms.history import ReadHistory, TodayKeys
+    from transforms.rejects import StageFailure
+
+    with pytest.raises(StageFailure, match="was rerun while this run was running"):
+        list(ReadHistory(DedupeConfig(), {}).process((D1, str(tmp_path / "gone.parquet")),
+                                                     TodayKeys(frozenset(), np.zeros(0, dtype=np.uint64))))
+
+
+def test_the_first_calendar_day_has_no_history_and_runs(tmp_path):
+    assert run(write_jsonl(tmp_path / "d", [fresh(1)]), tmp_path / "lake", "0001-01-01") == 0
+    assert json.loads((tmp_path / "lake" / "run.json").read_text())["history_dates"] == []

@@ -130,3 +130,13 @@ def test_the_daily_wrapper_writes_each_day_into_one_lake(tmp_path):
     assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == ["2025-03-01", "2025-03-02"]
     assert [r["duplicate_of_dt"] for r in _dated_rows(lake, "duplicates", "2025-03-02")] == ["2025-03-01"]
     assert len(_dated_rows(lake, "articles", "2025-03-02")) == 1
+
+
+def test_backfill_sets_each_date_last_so_no_passed_flag_overrides_it():
+    from pipelines.backfill import plan
+
+    runs, _ = plan(["--from", "2025-01-01", "--to", "2025-01-02", "--input", "raw/{date}", "--output", "lake",
+                    "--dat", "1999-09-09"])
+    assert [(date, args[-2:]) for date, args in runs] == [("2025-01-01", ["--date", "2025-01-01"]),
+                                                          ("2025-01-02", ["--date", "2025-01-02"])]
+    assert runs[0][1][:2] == ["--input", "raw/2025-01-01"]

@@ -73,6 +73,9 @@ class Fingerprint(NamedTuple):
     history_dt: Optional[str] = None
     cluster_id: Optional[str] = None
     cluster_dt: Optional[str] = None
+    # For a record of an earlier date that was a copy: its article's (body hash, canonical URL,
+    # signature, shingles), what today's records are compared with when they collapse into it.
+    cluster_view: Optional[tuple] = None
 
 
 class Verdict(NamedTuple):
@@ -85,6 +88,7 @@ class Verdict(NamedTuple):
     reason: str
     similarity: Optional[float]  # None when one of the bodies was too short for a signature
     target_dt: Optional[str] = None  # the earlier date of the lake holding the target, if any
+    target_view: Optional[tuple] = None  # the named article's (body hash, canonical URL, signature, shingles)
 
 
 # --------------------------------------------------------------------------------------
@@ -126,9 +130,9 @@ def fingerprint(article: Article, config: DedupeConfig = DedupeConfig()) -> Fing
 def _history_first(fp: Fingerprint) -> tuple:
     """Records of earlier dates of the lake come before today's, the earliest article first: an
     article once published stays the one its later copies name."""
-    if fp.history_dt:
-        return (0, fp.cluster_dt or fp.history_dt, fp.history_dt)
-    return (1, "", "")
+    if fp.history_dt:  # the article itself before its copies
+        return (0, fp.cluster_dt or fp.history_dt, fp.cluster_view is not None, fp.history_dt)
+    return (1, "", False, "")
 
 
 def canonical_order(fp: Fingerprint) -> tuple:
@@ -188,9 +192,26 @@ def relation(fp: Fingerprint, kept: Fingerprint, same_publication: bool) -> tupl
     return "content", reason  # a copy of an earlier version, or linked to it through other records
 
 
-def make_verdict(fp: Fingerprint, kept: Fingerprint, same_publication: bool, similarity_: Optional[float]) -> Verdict:
+def article_view(kept: Fingerprint) -> Fingerprint:
+    """What a record collapsing into ``kept`` is compared with: ``kept``, or for a record of an
+    earlier date that was itself a copy, the article it copied (from the index)."""
+    if not kept.history_dt or kept.cluster_view is None:
+        return kept
+    body, url, sig, shingles = kept.cluster_view
+    return kept._replace(body_hash=body, canonical_url=url, signature=sig, shingles=shingles,
+                         article_id=kept.cluster_id, cluster_view=None)
+
+
+def make_verdict(fp: Fingerprint, rep: Fingerprint, kept: Fingerprint, same_publication: bool) -> Verdict:
+    """The verdict of record ``fp`` (``rep``: its body's representative) collapsing into ``kept``."""
+    article = article_view(kept)
+    if article is not kept:  # kept is an earlier copy of ``article``: relate the record to the article
+        same_publication = bool(fp.canonical_url and fp.canonical_url == article.canonical_url) or (
+            fp.article_id == article.article_id)
     target_id, target_dt = target_of(kept)
-    return Verdict(fp.rk, kept.rk, target_id, *relation(fp, kept, same_publication), similarity_, target_dt)
+    return Verdict(fp.rk, kept.rk, target_id, *relation(fp, article, same_publication),
+                   body_similarity(rep, article), target_dt,
+                   (article.body_hash, article.canonical_url, article.signature, article.shingles))
 
 
 def decide(fingerprints: Iterable[Fingerprint], near_links: Iterable[tuple[str, str]] = ()) -> dict[str, Verdict]:
@@ -225,7 +246,7 @@ def decide(fingerprints: Iterable[Fingerprint], near_links: Iterable[tuple[str, 
     for fp in fps.values():
         kept, same = outcome.get(fp.body_hash, (rep[fp.body_hash], True))
         if fp.rk != kept.rk and not fp.history_dt:
-            verdicts[fp.rk] = make_verdict(fp, kept, same, body_similarity(rep[fp.body_hash], kept))
+            verdicts[fp.rk] = make_verdict(fp, rep[fp.body_hash], kept, same)
     return verdicts
 
 
@@ -387,10 +408,9 @@ def _record_verdicts(key_group):
     _, group = key_group
     for rep in group["rep"]:
         kept, same = next(iter(group["outcome"]), (rep, True))
-        sim = body_similarity(rep, kept)
         for fp in group["records"]:
             if fp.rk != kept.rk:
-                yield make_verdict(fp, kept, same, sim)
+                yield make_verdict(fp, rep, kept, same)
 
 
 class _DecideStories(beam.PTransform):
@@ -453,8 +473,7 @@ class _Finish(DeadLetterDoFn):
                 content_hash=article.content_hash))
         if self._index is not None and articles:
             for fp in group["fp"]:
-                target_id, target_dt = (verdict.target_id, verdict.target_dt) if verdict else (fp.article_id, None)
-                yield beam.pvalue.TaggedOutput(INDEX, history.index_row(fp, target_id, target_dt, self._index))
+                yield beam.pvalue.TaggedOutput(INDEX, history.index_row(fp, verdict, self._index))
 
     def fault_row(self, key_group, exc):
         return [reject_fault(STAGE, exc, article, self.payload_limit) for article in key_group[1]["article"]]

@@ -38,22 +38,42 @@ from transforms import commit, store
 from transforms.config import DedupeConfig
 from transforms.minhash import MinHashParams, band_hashes, signature_array
 from transforms.records import IndexRow
+from transforms.rejects import StageFailure
 
 LOG = logging.getLogger("newsbeam.history")
 INDEX_TABLE = "dedupe_index"
 STAGE = "dedupe"
 _COLUMNS = ["record_key", "article_id", "cluster_id", "cluster_dt", "body_hash", "canonical_url", "published_at",
-            "body_chars", "source_file", "source_line", "minhash", "signature", "shingles"]
+            "body_chars", "source_file", "source_line", "minhash", "signature", "shingles", "cluster_body_hash",
+            "cluster_url", "cluster_signature", "cluster_shingles"]
 
 
 def minhash_id(params: MinHashParams) -> str:
     return f"{params.shingle_size}/{params.num_perm}/{params.bands}"
 
 
+def _shift(day: datetime.date, days: int) -> datetime.date:
+    try:
+        return day + datetime.timedelta(days=days)
+    except OverflowError:  # before year 1 or after 9999: the calendar's own end
+        return datetime.date.min if days < 0 else datetime.date.max
+
+
 def window(date: str, days: int) -> tuple[str, str]:
-    """[first, last] dates a run of ``date`` looks back on."""
+    """[first, last] dates a run of ``date`` looks back on (first > last: none)."""
     day = datetime.date.fromisoformat(date)
-    return (day - datetime.timedelta(days=days)).isoformat(), (day - datetime.timedelta(days=1)).isoformat()
+    if days <= 0 or day == datetime.date.min:
+        return date, _shift(day, -1).isoformat() if day != datetime.date.min else "0000-00-00"
+    return _shift(day, -days).isoformat(), _shift(day, -1).isoformat()
+
+
+def later_dates(output: str, date: Optional[str], days: int) -> list[str]:
+    """Dates of the lake after ``date`` that look back on it (within ``days``): they were run
+    without this date's articles as history, so a story of both dates is an article in each."""
+    if not date or days <= 0 or not commit.is_newsbeam_output(output):
+        return []
+    last = _shift(datetime.date.fromisoformat(date), days).isoformat()
+    return [d for d in commit.current_state(output).get("dates", []) if date < d <= last]
 
 
 def history_files(output: str, date: Optional[str], days: int) -> list[tuple[str, str]]:
@@ -67,12 +87,18 @@ def history_files(output: str, date: Optional[str], days: int) -> list[tuple[str
                   if e.get("dt") and first <= e["dt"] <= last and e.get("rows", 1) > 0)
 
 
-def index_row(fp, cluster_id: str, cluster_dt: Optional[str], params: MinHashParams) -> IndexRow:
-    """The index row of a fingerprint (a ``transforms.dedupe.Fingerprint`` of today's run)."""
-    return IndexRow(record_key=fp.rk, article_id=fp.article_id, cluster_id=cluster_id, cluster_dt=cluster_dt,
+def index_row(fp, verdict, params: MinHashParams) -> IndexRow:
+    """The index row of a fingerprint of today's run (``transforms.dedupe.Fingerprint``) and its
+    verdict (None for a kept article): a copy also carries what its article is compared by."""
+    body, url, sig, shingles = verdict.target_view if verdict is not None and verdict.target_view else (
+        None, None, None, None)
+    return IndexRow(record_key=fp.rk, article_id=fp.article_id,
+                    cluster_id=verdict.target_id if verdict is not None else fp.article_id,
+                    cluster_dt=verdict.target_dt if verdict is not None else None,
                     body_hash=fp.body_hash, canonical_url=fp.canonical_url, published_at=fp.published_at,
                     body_chars=fp.body_chars, source_file=fp.source_file, source_line=fp.source_line,
-                    minhash=minhash_id(params), signature=fp.signature, shingles=fp.shingles)
+                    minhash=minhash_id(params), signature=fp.signature, shingles=fp.shingles,
+                    cluster_body_hash=body, cluster_url=url, cluster_signature=sig, cluster_shingles=shingles)
 
 
 class TodayKeys(NamedTuple):
@@ -153,8 +179,17 @@ class ReadHistory(beam.DoFn):
         from transforms.dedupe import Fingerprint
 
         dt, path = element
-        with store.open_read(path) as handle:
-            table = pq.read_table(handle, columns=_COLUMNS)
+        try:
+            with store.open_read(path) as handle:
+                parquet = pq.ParquetFile(handle)
+                present = set(parquet.schema_arrow.names)
+                table = parquet.read(columns=[c for c in _COLUMNS if c in present])  # older indexes lack some
+        except Exception as exc:
+            if not store.exists(path):
+                raise StageFailure(f"the dedupe index of {dt} ({path}) is gone: that date was rerun while this run "
+                                   "was running, so this run's history changed under it. Run this date again "
+                                   "(dates of one lake must run one at a time, oldest first).") from exc
+            raise
         self._rows.inc(table.num_rows)
         ours = minhash_id(self._params)
         foreign = {m for m in table.column("minhash").to_pylist() if m != ours}
@@ -164,12 +199,18 @@ class ReadHistory(beam.DoFn):
         rows = table.take(pa.array(matching_rows(table, keys, self._params), type=pa.int64())).to_pylist()
         self._matched.inc(len(rows))
         for row in rows:
+            row = {**dict.fromkeys(_COLUMNS), **row}
+            same_settings = row["minhash"] == ours
+            view = None
+            if row["cluster_body_hash"] is not None:  # a copy: today's records are compared with its article
+                view = (row["cluster_body_hash"], row["cluster_url"],
+                        row["cluster_signature"] if same_settings else None, row["cluster_shingles"] or 0)
             yield Fingerprint(
                 rk=f"h{dt}:{row['record_key']}", article_id=row["article_id"], body_hash=row["body_hash"],
                 canonical_url=row["canonical_url"], published_at=row["published_at"], body_chars=row["body_chars"],
                 source_file=row["source_file"], source_line=row["source_line"],
-                signature=row["signature"] if row["minhash"] == ours else None, shingles=row["shingles"],
-                history_dt=dt, cluster_id=row["cluster_id"], cluster_dt=row["cluster_dt"] or dt)
+                signature=row["signature"] if same_settings else None, shingles=row["shingles"],
+                history_dt=dt, cluster_id=row["cluster_id"], cluster_dt=row["cluster_dt"] or dt, cluster_view=view)
 
 
 class LookUpHistory(beam.PTransform):

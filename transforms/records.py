@@ -248,6 +248,12 @@ class IndexRow(BaseModel):
     minhash: str  # the MinHash settings of the signature: 'shingles/permutations/bands'
     signature: Optional[bytes] = None  # MinHash signature (None: too few words)
     shingles: int  # distinct shingles of the body
+    # For a copy (cluster_id names another record): that article's body hash, canonical URL,
+    # signature and shingles, so later copies are related to the article itself.
+    cluster_body_hash: Optional[str] = None
+    cluster_url: Optional[str] = None
+    cluster_signature: Optional[bytes] = None
+    cluster_shingles: Optional[int] = None
 
 
 class RejectedRow(BaseModel):

@@ -19,12 +19,12 @@
 #   NEWSBEAM            the newsbeam command                    (default: newsbeam on PATH)
 #   NEWSBEAM_FLAGS      Beam/newsbeam flags, split on spaces    (default: none = in-process runner)
 #   NEWSBEAM_WHEEL      a wheel path or glob; when set, staged with --extra_package (portable runners)
-#   NEWSBEAM_LOCK_DIR   where the per-day lock file goes        (default /tmp)
+#   NEWSBEAM_LOCK_DIR   where the per-lake lock file goes       (default /tmp)
 #
 # Exit codes: newsbeam's own (0 ok, 1 counts do not reconcile, 2 usage error, 3 the run failed and
 # the day's previous output is untouched), 2 for a bad DATE or a missing local input folder (newsbeam
-# itself reports a missing object-store input, with 2), 75 when another run of the same day holds
-# the lock on this machine.
+# itself reports a missing object-store input, with 2), 75 when another run into the same lake
+# holds the lock on this machine.
 set -euo pipefail
 
 raw_root="${NEWSBEAM_RAW_ROOT:-/data/raw}"
@@ -71,13 +71,15 @@ if [ -n "${NEWSBEAM_WHEEL:-}" ]; then
   flags+=("--extra_package=${wheels[0]}")
 fi
 
-# One run per day at a time on this machine (cron has no overlap protection of its own). The lock
-# is not shared between machines: the CronJob's concurrencyPolicy and Airflow's max_active_runs do that.
+# One run per lake at a time on this machine (cron has no overlap protection of its own): the dates
+# of a lake run one after the other, each seeing the dates before it as history. The lock is not
+# shared between machines: the CronJob's concurrencyPolicy and Airflow's max_active_runs do that.
 lock_dir="${NEWSBEAM_LOCK_DIR:-/tmp}"
 mkdir -p "$lock_dir"
-exec 9>"$lock_dir/newsbeam-dt=$day.lock"
+lock="$lock_dir/newsbeam-lake-$(printf '%s' "$output" | sha256sum | cut -c1-16).lock"
+exec 9>"$lock"
 if ! flock -n 9; then
-  echo "run-day: another run of $day is in progress (lock $lock_dir/newsbeam-dt=$day.lock)" >&2
+  echo "run-day: another run into $output is in progress (lock $lock)" >&2
   exit 75
 fi
 
