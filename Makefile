@@ -26,6 +26,7 @@ run: setup
 
 test: setup
 	@PYTHON=$(PYTHON) deploy/local/prepare-runners.sh >/dev/null || [ $$? -eq 3 ]
+	@deploy/local/install-chromium.sh || [ $$? -eq 3 ]
 	$(PY) -m pytest
 
 clean:

@@ -9,6 +9,8 @@ from typing import Optional, Sequence
 USAGE = """usage: newsbeam run [--input PATH ...] [--output DIR] [options] [Beam pipeline flags]
        newsbeam backfill --from YYYY-MM-DD --to YYYY-MM-DD --input 'TEMPLATE{date}' --output LAKE [run flags]
        newsbeam files OUTPUT [--table NAME] [Beam file-system flags such as --s3_endpoint_url]
+       newsbeam report OUTPUT [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--html PATH]
+       newsbeam show OUTPUT ARTICLE_ID
 
 commands:
   run       read raw news page text, dedupe, clean, detect language, extract entities, write Parquet
@@ -17,6 +19,9 @@ commands:
             date, other flags are those of run
   files     print the data files that make up OUTPUT now (from its _newsbeam/current.json), one per
             line: what a reader should read, never a mix of two runs
+  report    summarise OUTPUT (or dates of a lake) and write an HTML page with charts
+  show      one article: its page text with the removed lines and their reasons, its entities
+            and its duplicates
 """
 
 
@@ -69,6 +74,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from pipelines import backfill
 
         return backfill.main(rest)
+    if command in ("report", "show"):
+        quiet_known_import_noise()
+        module = __import__(f"pipelines.{command}", fromlist=["main"])
+        return module.main(rest)
     if command == "files":
         quiet_known_import_noise()
         return files_main(rest)

@@ -45,3 +45,86 @@ def test_the_polars_queries(lake_dir, monkeypatch):
     exec(readme_block("lake-queries:polars"), scope)  # noqa: S102 (the README's own code)
     assert [(str(d), n) for d, n in scope["per_day"].iter_rows()] == [(D1, 3), (D2, 1)]
     assert [(days, copies) for _, _, days, copies in scope["several_days"].iter_rows()] == [(1, 2), (1, 1)]
+
+
+@pytest.fixture(scope="module")
+def analyst_lake(tmp_path_factory):
+    """A lake named 'lake' with entities: the user's sample on 2025-06-01, and on 2025-06-02 two of
+    its pages again (copies of day-1 articles) beside a page outside the week's first day."""
+    import shutil
+
+    from conftest import SEEDS, TEST_RUNNER
+    from pipelines import articles
+
+    base = tmp_path_factory.mktemp("analyst")
+    day2 = base / "d2"
+    day2.mkdir()
+    for name in ("rotterdam-port-strike.txt", "greve-sncf-controleurs.txt"):
+        shutil.copy(os.path.join(SEEDS, name), day2 / name)
+    for date, inputs in (("2025-06-01", SEEDS), ("2025-06-02", str(day2))):
+        assert articles.main(["--input", inputs, "--output", str(base / "lake"), "--date", date,
+                              f"--runner={TEST_RUNNER}"]) == 0
+    return base
+
+
+def _expected(base):
+    """The three answers computed with pyarrow and plain Python."""
+    import glob
+    from collections import Counter, defaultdict
+
+    import pyarrow.parquet as pq
+
+    def rows(table):
+        out = []
+        for path in glob.glob(str(base / "lake" / table / "**" / "*.parquet"), recursive=True):
+            dt = re.search(r"dt=([\d-]+)", path).group(1)
+            out += [dict(r, dt=dt) for r in pq.read_table(path).to_pylist()]
+        return out
+
+    ents, arts, dups = rows("entities"), rows("articles"), rows("duplicates")
+    mentions = defaultdict(Counter)
+    for e in ents:
+        if e["label"] in ("PERSON", "PER") and "2025-06-01" <= e["dt"] <= "2025-06-07":
+            mentions[e["language"]][e["text"]] += e["mentions"]
+    people = {lang: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:10] for lang, c in mentions.items()}
+    sncf = {a["title"] for a in arts if any(e["article_id"] == a["article_id"] and e["label"] == "ORG"
+                                            and "sncf" in e["text"].lower() for e in ents)}
+    outlets = defaultdict(set)
+    pages = Counter()
+    for r in arts + [dict(d, article_id=d["duplicate_of"]) for d in dups]:
+        outlets[r["article_id"]].add(r["source"] or r["url"] or r["source_file"])
+        pages[r["article_id"]] += 1
+    return people, sncf, {k: (len(v), pages[k]) for k, v in outlets.items()}
+
+
+def test_the_analyst_queries_in_duckdb_polars_and_pandas(analyst_lake, monkeypatch):
+    people, sncf, outlets = _expected(analyst_lake)
+    assert people and sncf and max(n for n, _ in outlets.values()) >= 2  # the lake has something to find
+    monkeypatch.chdir(analyst_lake)
+    con = duckdb.connect()
+    q_people, q_sncf, q_outlets = [q for q in readme_block("analyst-queries:duckdb").split(";") if q.strip()]
+    got = {}
+    for lang, person, mentions, _ in con.execute(q_people).fetchall():
+        got.setdefault(lang, []).append((person, mentions))
+    assert got == people
+    assert {title for _, title, _, _ in con.execute(q_sncf).fetchall()} == sncf
+    top = con.execute(q_outlets).fetchall()
+    assert [(n, p) for _, _, n, p in top] == sorted(outlets.values(), reverse=True)[:20]
+    assert all(outlets[aid] == (n, p) for aid, _, n, p in top)
+    for marker in ("analyst-queries:polars", "analyst-queries:pandas"):
+        scope = {}
+        exec(readme_block(marker), scope)  # noqa: S102 (the README's own code)
+        if marker.endswith("polars"):
+            rows_people = scope["people"].select("language", "text", "mentions").rows()
+            rows_outlets = scope["outlets"].select("outlets", "pages").rows()
+            titles = set(scope["sncf"]["title"].to_list())
+        else:
+            rows_people = list(scope["people"][["language", "text", "mentions"]].itertuples(index=False, name=None))
+            rows_outlets = list(scope["outlets"][["outlets", "pages"]].itertuples(index=False, name=None))
+            titles = set(scope["sncf"]["title"])
+        by_lang = {}
+        for lang, person, mentions in rows_people:
+            by_lang.setdefault(str(lang), []).append((person, mentions))
+        assert by_lang == people, marker
+        assert titles == sncf, marker
+        assert [tuple(r) for r in rows_outlets] == [(n, p) for _, _, n, p in top], marker

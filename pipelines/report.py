@@ -1,0 +1,323 @@
+"""``newsbeam report OUT``: what a run (or a range of dates of a lake) produced, as text and as one
+self-contained HTML page with charts.
+
+Everything is computed with DuckDB from the Parquet files that make up the output now (those listed
+in ``_newsbeam/current.json``, never a file of a run in progress). Files on an object store are
+copied to a temporary folder first (only the tables and dates the report needs).
+
+The HTML page carries its numbers as JSON and draws its charts with a few lines of inline
+JavaScript into SVG: no network, no library; it opens from a file, a mail attachment or an
+artifact store alike. Every bar carries ``data-key`` and ``data-value`` so that a test (or a
+curious reader) can check what was drawn.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import html
+import json
+import os
+import re
+import sys
+import tempfile
+from typing import Optional, Sequence
+
+TOP = 10
+SIZE_BUCKETS = ((2, 2, "2"), (3, 3, "3"), (4, 5, "4-5"), (6, 10, "6-10"), (11, None, "11+"))
+# spaCy labels grouped into the types a reader expects (the English model's OntoNotes labels and the
+# French model's CoNLL-style labels). Dates, times, numbers and amounts are not listed: not names.
+ENTITY_TYPES = {"PERSON": "person", "PER": "person", "ORG": "organisation", "GPE": "place", "LOC": "place",
+                "FAC": "place", "NORP": "group", "EVENT": "event", "PRODUCT": "other", "WORK_OF_ART": "other",
+                "LAW": "other", "LANGUAGE": "other", "MISC": "other"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise ValueError(message)
+
+
+def _date(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise argparse.ArgumentTypeError(f"must be a date as YYYY-MM-DD, got {text!r}")
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a calendar date as YYYY-MM-DD, got {text!r}") from None
+    return text
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="newsbeam report", allow_abbrev=False,
+                     description="Summarise an output (or dates of a lake) and write an HTML page with charts.")
+    parser.add_argument("output", help="a newsbeam output or lake (folder, s3://, gs://)")
+    parser.add_argument("--from", dest="first", type=_date, metavar="YYYY-MM-DD", help="first date of a lake")
+    parser.add_argument("--to", dest="last", type=_date, metavar="YYYY-MM-DD", help="last date of a lake")
+    parser.add_argument("--html", default="newsbeam-report.html",
+                        help="where to write the HTML page (default: newsbeam-report.html here)")
+    return parser
+
+
+# --------------------------------------------------------------------------------------
+# The files and the numbers
+
+def report_files(output: str, first: Optional[str], last: Optional[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """({table: local paths of its current files within the dates}, dates covered); files on an
+    object store are copied to a temporary folder."""
+    from transforms import commit, store
+
+    state = commit.current_state(output)
+    dates = [d for d in state.get("dates", []) if (not first or d >= first) and (not last or d <= last)]
+    if (first or last) and not state.get("dates"):
+        raise ValueError(f"{output} is not a lake of dates (it was written without --date): drop --from/--to")
+    if (first or last) and not dates:
+        raise ValueError(f"{output} holds no date from {first or 'the first'} to {last or 'the last'} "
+                         f"(it holds {', '.join(state['dates'][:3])}{' ...' if len(state['dates']) > 3 else ''})")
+    local = store.is_local(output)
+    copies = None if local else tempfile.mkdtemp(prefix="newsbeam-report-")
+    files: dict[str, list[str]] = {}
+    for table, entries in state["tables"].items():
+        for entry in entries:
+            if entry.get("dt") and entry["dt"] not in dates:
+                continue
+            path = store.join(output, entry["path"])
+            if not local:
+                target = os.path.join(copies, entry["path"])
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as handle:
+                    handle.write(store.read_bytes(path))
+                path = target
+            files.setdefault(table, []).append(path)
+    return files, dates
+
+
+def _scan(files: dict[str, list[str]], table: str) -> Optional[str]:
+    """A DuckDB table expression over a table's files (None when the output has none)."""
+    paths = files.get(table)
+    if not paths:
+        return None
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"
+
+
+def compute(files: dict[str, list[str]], lake: bool) -> dict:
+    """Every number of the report, as plain lists and dicts."""
+    import duckdb
+
+    con = duckdb.connect()
+    articles, duplicates = _scan(files, "articles"), _scan(files, "duplicates")
+    rejected, entities, removed = _scan(files, "rejected"), _scan(files, "entities"), _scan(files, "removed_lines")
+
+    def rows(sql: str) -> list[tuple]:
+        return con.execute(sql).fetchall()
+
+    data: dict = {"lake": lake}
+    day = "CAST(dt AS VARCHAR)" if lake else "COALESCE(CAST(CAST(published_at AS DATE) AS VARCHAR), 'undated')"
+    data["totals"] = {
+        "articles": rows(f"SELECT count(*) FROM {articles}")[0][0] if articles else 0,
+        "duplicates": rows(f"SELECT count(*) FROM {duplicates}")[0][0] if duplicates else 0,
+        "rejected": rows(f"SELECT count(*) FROM {rejected}")[0][0] if rejected else 0,
+        "entities": rows(f"SELECT count(*) FROM {entities}")[0][0] if entities else 0,
+    }
+    if articles:
+        data["by_language"] = rows(f"SELECT language, count(*) n FROM {articles} GROUP BY 1 ORDER BY n DESC, 1")
+        data["by_source"] = rows(f"SELECT coalesce(source, '(none)'), count(*) n FROM {articles} "
+                                 f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {TOP}")
+        data["per_day"] = rows(f"SELECT {day} d, language, count(*) FROM {articles} GROUP BY 1, 2 ORDER BY 1, 2")
+        buckets = " ".join(f"WHEN copies + 1 BETWEEN {lo} AND {hi if hi else 2**62} THEN '{label}'"
+                           for lo, hi, label in SIZE_BUCKETS)
+        sizes = dict(rows(f"SELECT CASE {buckets} END b, count(*) FROM {articles} WHERE copies > 0 GROUP BY 1"))
+        data["cluster_sizes"] = [(label, sizes.get(label, 0)) for _, _, label in SIZE_BUCKETS]
+        outlet = "coalesce(source, nullif(regexp_extract(url, '^[A-Za-z]+://([^/?#]+)', 1), ''), source_file)"
+        outlets = (f"(SELECT cluster_id, {outlet} AS source FROM {articles} UNION ALL "
+                   f"SELECT cluster_id, {outlet} AS source FROM {duplicates})" if duplicates else
+                   f"(SELECT cluster_id, {outlet} AS source FROM {articles})")
+        data["syndicated"] = rows(
+            f"SELECT a.article_id, coalesce(a.title, '(no title)'), a.copies, count(DISTINCT p.source) "
+            f"FROM {articles} a JOIN {outlets} p ON p.cluster_id = a.article_id WHERE a.copies > 0 "
+            f"GROUP BY 1, 2, 3 ORDER BY 4 DESC, 3 DESC, 1 LIMIT {TOP}")
+    if duplicates:
+        data["duplicates_by_method"] = rows(f"SELECT method, reason, count(*) n FROM {duplicates} "
+                                            "GROUP BY 1, 2 ORDER BY n DESC, 1, 2")
+    if rejected:
+        data["rejected_by_reason"] = rows(f"SELECT stage || '.' || reason, count(*) n FROM {rejected} "
+                                          "GROUP BY 1 ORDER BY n DESC, 1")
+    data["removed_by_reason"] = rows(f"SELECT reason, count(*) n FROM {removed} GROUP BY 1 ORDER BY n DESC, 1") \
+        if removed else None
+    if entities:
+        top = rows(f"SELECT label, text, sum(mentions) m, count(DISTINCT article_id) a FROM {entities} "
+                   "GROUP BY 1, 2 ORDER BY m DESC, a DESC, 2, 1")
+        by_type: dict[str, list] = {}
+        named = [row for row in top if row[0] in ENTITY_TYPES]  # not dates, numbers, amounts
+        for label, text, mentions, count in named:
+            kind = ENTITY_TYPES[label]
+            if len(by_type.setdefault(kind, [])) < TOP:
+                by_type[kind].append((text, label, mentions, count))
+        data["entities_by_type"] = by_type
+        data["top_entities"] = [(f"{text} ({label})", mentions) for label, text, mentions, _ in named[:15]]
+    return data
+
+
+# --------------------------------------------------------------------------------------
+# Text
+
+def _pairs(items, limit=None) -> str:
+    items = list(items)[:limit] if limit else list(items)
+    return ", ".join(f"{k} {v:,}" for k, v in items) or "none"
+
+
+def summary_text(data: dict, output: str, dates: list[str]) -> str:
+    t = data["totals"]
+    span = f"dates {dates[0]} to {dates[-1]} ({len(dates)})" if dates else "the whole output"
+    lines = [f"newsbeam report: {output}, {span}",
+             f"articles {t['articles']:,}, duplicates {t['duplicates']:,}, rejected {t['rejected']:,}, "
+             f"entity rows {t['entities']:,}",
+             f"articles by language: {_pairs(data.get('by_language', []))}",
+             f"articles by source (top {TOP}): {_pairs(data.get('by_source', []))}"]
+    sizes = data.get("cluster_sizes", [])
+    lines.append(f"duplicate clusters: {sum(n for _, n in sizes):,} articles with copies; by size "
+                 f"(article + copies): {_pairs(sizes)}")
+    if data.get("duplicates_by_method"):
+        lines.append("duplicates by method: " + ", ".join(f"{m}/{r} {n:,}" for m, r, n in data["duplicates_by_method"]))
+    lines.append(f"most syndicated stories (top {TOP}):")
+    for _, title, copies, outlets in data.get("syndicated", []):
+        lines.append(f"  {copies + 1} pages, {outlets} outlet(s): {title}")
+    if not data.get("syndicated"):
+        lines.append("  none")
+    lines.append(f"rejected by reason: {_pairs(data.get('rejected_by_reason', []))}")
+    removed = data.get("removed_by_reason")
+    lines.append("removed lines by reason: " + (_pairs(removed) if removed is not None else
+                                                "not kept (run with --keep-removed-lines)"))
+    lines.append("top entities by type:")
+    for kind, items in sorted((data.get("entities_by_type") or {}).items()):
+        lines.append(f"  {kind}: " + ", ".join(f"{text} ({mentions})" for text, _, mentions, _ in items))
+    if not data.get("entities_by_type"):
+        lines.append("  none")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# HTML
+
+def charts(data: dict) -> list[dict]:
+    """The charts of the page: id, title, kind and series (bars as [key, value])."""
+    per_day = data.get("per_day", [])
+    days = sorted({d for d, _, _ in per_day})
+    languages = sorted({lang for _, lang, _ in per_day})
+    stacked = [{"key": d, "parts": [[lang, n] for dd, lang, n in per_day if dd == d]} for d in days]
+    return [
+        {"id": "articles-per-day", "title": "Articles per " + ("date" if data["lake"] else "publication day")
+         + " and language", "kind": "stacked", "bars": stacked, "legend": languages},
+        {"id": "top-entities", "title": "Top entities (mentions)", "kind": "bars",
+         "bars": [[k, v] for k, v in data.get("top_entities", [])]},
+        {"id": "cluster-sizes", "title": "Duplicate clusters by size (article + copies)", "kind": "bars",
+         "bars": [[k, v] for k, v in data.get("cluster_sizes", [])]},
+        {"id": "rejections", "title": "Rejected records by stage and reason", "kind": "bars",
+         "bars": [[k, v] for k, v in data.get("rejected_by_reason", [])]},
+    ]
+
+
+_SCRIPT = r"""
+(function () {
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var colours = ['#4269d0', '#efb118', '#ff725c', '#6cc5b0', '#3ca951', '#ff8ab7', '#a463f2', '#97bbf5',
+                 '#9c6b4e', '#9498a0'];
+  var NS = 'http://www.w3.org/2000/svg';
+  function el(name, attrs, text) {
+    var node = document.createElementNS(NS, name);
+    for (var k in attrs) node.setAttribute(k, attrs[k]);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  data.charts.forEach(function (chart) {
+    var holder = document.getElementById(chart.id);
+    var rows = chart.bars.length;
+    if (!rows) { holder.appendChild(document.createTextNode('nothing to show')); return; }
+    var labelWidth = 260, width = 760, barArea = width - labelWidth - 70, rowHeight = 22;
+    var svg = el('svg', {width: width, height: rows * rowHeight + 10, 'data-chart': chart.id, role: 'img'});
+    var total = function (bar) {
+      return chart.kind === 'stacked' ? bar.parts.reduce(function (s, p) { return s + p[1]; }, 0) : bar[1];
+    };
+    var max = Math.max.apply(null, chart.bars.map(total)) || 1;
+    chart.bars.forEach(function (bar, i) {
+      var y = 5 + i * rowHeight, key = chart.kind === 'stacked' ? bar.key : bar[0];
+      var label = key.length > 38 ? key.slice(0, 37) + '\u2026' : key;
+      svg.appendChild(el('text', {x: labelWidth - 6, y: y + 15, 'text-anchor': 'end', class: 'label'}, label));
+      var parts = chart.kind === 'stacked' ? bar.parts : [[null, bar[1]]], x = labelWidth;
+      parts.forEach(function (part) {
+        var w = part[1] > 0 ? Math.max(1, Math.round(part[1] / max * barArea)) : 0;
+        var colour = part[0] === null ? colours[0] : colours[chart.legend.indexOf(part[0]) % colours.length];
+        var rect = el('rect', {x: x, y: y, width: w, height: rowHeight - 6, fill: colour, class: 'bar',
+                               'data-key': part[0] === null ? key : key + '|' + part[0], 'data-value': part[1]});
+        rect.appendChild(el('title', {}, (part[0] === null ? key : key + ', ' + part[0]) + ': ' + part[1]));
+        svg.appendChild(rect);
+        x += w;
+      });
+      svg.appendChild(el('text', {x: x + 6, y: y + 15, class: 'value'}, String(total(bar))));
+    });
+    holder.appendChild(svg);
+    if (chart.legend && chart.legend.length) {
+      var legend = document.createElement('p');
+      legend.className = 'legend';
+      chart.legend.forEach(function (name, i) {
+        var swatch = document.createElement('span');
+        swatch.style.background = colours[i % colours.length];
+        legend.appendChild(swatch);
+        legend.appendChild(document.createTextNode(name + ' '));
+      });
+      holder.appendChild(legend);
+    }
+    holder.setAttribute('data-rendered', 'true');
+  });
+  document.body.setAttribute('data-rendered', 'true');
+})();
+"""
+
+_STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 800px; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; }
+pre { background: #f6f6f6; padding: 1em; white-space: pre-wrap; font-size: 12px; }
+svg text { font-size: 12px; fill: #333; } .legend span { display: inline-block; width: 10px; height: 10px;
+margin: 0 4px 0 10px; }
+"""
+
+
+def render_html(data: dict, summary: str, output: str) -> str:
+    payload = json.dumps({"charts": charts(data)}, ensure_ascii=False).replace("</", "<\\/")
+    sections = "\n".join(f'<h2>{html.escape(c["title"])}</h2>\n<div class="chart" id="{c["id"]}"></div>'
+                         for c in charts(data))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>newsbeam report: {html.escape(output)}</title>
+<style>{_STYLE}</style></head>
+<body>
+<h1>newsbeam report</h1>
+<pre id="summary">{html.escape(summary)}</pre>
+{sections}
+<script id="report-data" type="application/json">{payload}</script>
+<script>{_SCRIPT}</script>
+</body></html>
+"""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from transforms import commit, store
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args, beam_args = make_parser().parse_known_args(argv)
+        store.use_options(PipelineOptions(beam_args))
+        output = store.check_path(args.output, "OUTPUT")
+        if not commit.is_newsbeam_output(output):
+            raise ValueError(f"{output} holds no newsbeam output")
+        files, dates = report_files(output, args.first, args.last)
+    except ValueError as exc:
+        print(f"newsbeam report: error: {exc}", file=sys.stderr)
+        return 2
+    data = compute(files, lake=bool(dates))
+    summary = summary_text(data, output, dates)
+    with open(args.html, "w", encoding="utf-8") as handle:
+        handle.write(render_html(data, summary, output))
+    print(summary)
+    print(f"HTML report: {os.path.abspath(args.html)}")
+    return 0

@@ -1,0 +1,164 @@
+"""``newsbeam show OUT ARTICLE_ID``: why one article looks the way it does.
+
+Prints the article's row (title, source, language, where it was read), its page text line by line
+with each line the cleaner removed marked with its reason code, the entities found, and the
+records that were dropped as its copies. Given the id of a dropped copy, it says which article the
+copy collapsed into and shows that article.
+
+The page text is read again from the input file and line the article came from. The removed lines
+and reasons are those the run recorded when it ran with ``--keep-removed-lines``; otherwise the
+page is cleaned again here, which gives the same lines except those the run learnt as its source's
+boilerplate from other pages (``recurring_in_source``), and the output says so.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from typing import Optional, Sequence
+
+import duckdb
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise ValueError(message)
+
+
+def _scan(paths: list[str]) -> str:
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"
+
+
+def _rows(con, files: dict, table: str, where: str, params: list, order: str = "") -> list[dict]:
+    if not files.get(table):
+        return []
+    cursor = con.execute(f"SELECT * FROM {_scan(files[table])} WHERE {where} {order}", params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def page_record(source_file: str, source_line: Optional[int]):
+    """The validated Article of the input record (file, line), or None with the reason."""
+    from transforms import store
+    from transforms.read import read_file
+    from transforms.records import RawRecord
+    from transforms.validate import validate_record
+
+    try:
+        if not store.exists(source_file):
+            return None, f"{source_file} is no longer there"
+        for item in read_file(source_file):
+            if isinstance(item, RawRecord) and item.source_line == source_line:
+                article = validate_record(item)
+                return (article, None) if hasattr(article, "text") else (None, "the record no longer validates")
+    except Exception as exc:  # pylint: disable=broad-except  (show what we can)
+        return None, f"{source_file} could not be read ({type(exc).__name__}: {exc})"
+    return None, f"{source_file} has no record at line {source_line}"
+
+
+def page_lines(text: str, title_hint: Optional[str], recorded: Optional[list[tuple[str, str]]]):
+    """(reason or None, line) for every non-blank line of the page, in order: the reason of each
+    removed line from ``recorded`` (the run's removed_lines), else from cleaning the page again."""
+    from transforms.clean_rules import clean_page
+    from transforms.clean_text import normalise_lines
+
+    removed = recorded if recorded is not None else [(r.text, r.reason) for r in clean_page(text, title_hint).removed]
+    pending: dict[str, list[str]] = {}
+    for line, reason in removed:
+        pending.setdefault(line, []).append(reason)
+    out = []
+    for line in normalise_lines(text):
+        reasons = pending.get(line)
+        out.append((reasons.pop(0) if reasons else None, line))
+    return out
+
+
+def render(con, files: dict, article_id: str, write) -> bool:
+    """Write the article's story; False when the output holds no such article or copy."""
+    row = next(iter(_rows(con, files, "articles", "article_id = ?", [article_id])), None)
+    if row is None:
+        copies = _rows(con, files, "duplicates", "article_id = ?", [article_id])
+        if not copies:
+            return False
+        for copy in copies:
+            where = f" of {copy['duplicate_of_dt']}" if copy.get("duplicate_of_dt") else ""
+            write(f"{article_id} is a dropped copy ({copy['method']}/{copy['reason']}, similarity "
+                  f"{copy['similarity']}) of article {copy['duplicate_of']}{where}, read from "
+                  f"{copy['source_file']}{'' if copy['source_line'] is None else ':' + str(copy['source_line'])}.")
+        write("")
+        return render(con, files, copies[0]["duplicate_of"], write)
+    dated = f", date {row['dt']}" if row.get("dt") is not None else ""
+    write(f"article {row['article_id']}{dated}")
+    write(f"  title:     {row['title']}")
+    for label, key in (("source", "source"), ("url", "url"), ("byline", "byline"), ("published", "published_at"),
+                       ("language", "language")):
+        if row.get(key) is not None:
+            write(f"  {label + ':':<10} {row[key]}")
+    where = row["source_file"] + ("" if row["source_line"] is None else f":{row['source_line']}")
+    write(f"  read from: {where}")
+    write(f"  body:      {row['word_count']} words in {row['paragraph_count']} paragraph(s); "
+          f"{row['removed_line_count']} page line(s) removed; entities: {row['entity_status']}")
+    if row.get("stage_errors"):
+        write(f"  faults:    {'; '.join(row['stage_errors'])}")
+
+    write("")
+    article, missing = page_record(row["source_file"], row["source_line"])
+    if article is None:
+        write(f"page text: not available ({missing}); the cleaned body:")
+        for paragraph in row["body"].split("\n\n"):
+            write(f"  {paragraph}")
+    else:
+        recorded = _rows(con, files, "removed_lines", "article_id = ?", [article_id], "ORDER BY ordinal")
+        note = ("removed lines as the run recorded them" if recorded else
+                "removed lines as cleaning the page again gives them (run with --keep-removed-lines to record the "
+                "run's own, including lines learnt as the source's boilerplate)")
+        write(f"page text ({note}; '-' marks a removed line, its reason in brackets):")
+        lines = page_lines(article.text, article.given_title,
+                           [(r["text"], r["reason"]) for r in recorded] if recorded else None)
+        for reason, line in lines:
+            write(f"  - {line}   [{reason}]" if reason else f"    {line}")
+        counts = Counter(reason for reason, _ in lines if reason)
+        write("  removed: " + (", ".join(f"{k} {v}" for k, v in counts.most_common()) or "nothing"))
+
+    write("")
+    entities = _rows(con, files, "entities", "article_id = ?", [article_id], "ORDER BY first_start, label, text")
+    write(f"entities ({len(entities)}):" if entities else "entities: none")
+    for entity in entities:
+        write(f"  {entity['label']:<12} {entity['text']}  x{entity['mentions']}")
+
+    write("")
+    copies = _rows(con, files, "duplicates", "duplicate_of = ?", [article_id], "ORDER BY source_file, source_line")
+    write(f"copies dropped as duplicates of it ({len(copies)}):" if copies else "copies: none")
+    for copy in copies:
+        when = f"{copy['dt']} " if copy.get("dt") is not None else ""
+        write(f"  {when}{copy['method']}/{copy['reason']} similarity {copy['similarity']}: "
+              f"{copy['source'] or copy['url'] or copy['source_file']} ({copy['article_id']})")
+    return True
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.report import report_files
+    from transforms import commit, store
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _Parser(prog="newsbeam show", allow_abbrev=False)
+    parser.add_argument("output", help="a newsbeam output or lake (folder, s3://, gs://)")
+    parser.add_argument("article_id", help="an article_id of articles/ or of duplicates/")
+    try:
+        args, beam_args = parser.parse_known_args(argv)
+        store.use_options(PipelineOptions(beam_args))
+        output = store.check_path(args.output, "OUTPUT")
+        if not commit.is_newsbeam_output(output):
+            raise ValueError(f"{output} holds no newsbeam output")
+        files, _ = report_files(output, None, None)
+    except ValueError as exc:
+        print(f"newsbeam show: error: {exc}", file=sys.stderr)
+        return 2
+    if not render(duckdb.connect(), files, args.article_id, print):
+        print(f"newsbeam show: error: {output} holds no article or duplicate with id {args.article_id!r}",
+              file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,210 @@
+"""newsbeam report and newsbeam show, checked against the numbers of a known run; the HTML page is
+rendered in headless Chromium and every chart's bars are read back from the rendered page."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from html.parser import HTMLParser
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import SEEDS, TEST_RUNNER
+
+NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
+REQUIRE = os.environ.get("NEWSBEAM_REQUIRE_RUNNERS") == "1"
+
+
+def newsbeam(*args, cwd=None):
+    return subprocess.run([NEWSBEAM, *args], capture_output=True, text=True, timeout=600, cwd=cwd)
+
+
+def table(out, name):
+    return [r for p in sorted(out.glob(f"{name}/**/*.parquet")) for r in pq.read_table(p).to_pylist()]
+
+
+@pytest.fixture(scope="module")
+def seeds_out(tmp_path_factory):
+    """The user's sample run with removed lines kept: the known run."""
+    base = tmp_path_factory.mktemp("report")
+    proc = newsbeam("run", "--input", SEEDS, "--output", str(base / "out"), "--keep-removed-lines",
+                    f"--runner={TEST_RUNNER}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return base / "out"
+
+
+def expected_numbers(out):
+    """The numbers each chart must show, computed from run.json and the Parquet without DuckDB."""
+    summary = json.loads((out / "run.json").read_text())
+    articles = table(out, "articles")
+    sizes = Counter()
+    for row in articles:
+        n = row["copies"] + 1
+        if n > 1:
+            sizes["2" if n == 2 else "3" if n == 3 else "4-5" if n <= 5 else "6-10" if n <= 10 else "11+"] += 1
+    mentions = Counter()
+    for row in table(out, "entities"):
+        if row["label"] not in {"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}:
+            mentions[f"{row['text']} ({row['label']})"] += row["mentions"]
+    return summary, sizes, mentions
+
+
+class _Bars(HTMLParser):
+    """Every rendered bar: chart id -> [(data-key, data-value, width)]; and which holders rendered."""
+
+    def __init__(self):
+        super().__init__()
+        self.charts, self.rendered, self._chart = {}, set(), None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "svg" and "data-chart" in attrs:
+            self._chart = attrs["data-chart"]
+            self.charts[self._chart] = []
+        elif tag == "rect" and self._chart and "bar" in attrs.get("class", ""):
+            self.charts[self._chart].append((attrs["data-key"], int(attrs["data-value"]), float(attrs["width"])))
+        elif tag == "div" and attrs.get("data-rendered") == "true":
+            self.rendered.add(attrs["id"])
+
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self._chart = None
+
+
+def rendered_dom(html_path) -> str:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        if REQUIRE:
+            pytest.fail("chromium is not installed (make test installs it: deploy/local/install-chromium.sh)")
+        pytest.skip("chromium is not installed")
+    proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+                           "--dump-dom", f"file://{html_path}"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_the_report_prints_the_numbers_of_the_run(seeds_out, tmp_path):
+    summary, sizes, mentions = expected_numbers(seeds_out)
+    proc = newsbeam("report", str(seeds_out), "--html", str(tmp_path / "r.html"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = proc.stdout
+    by_language = sorted(summary["articles_by_language"].items(), key=lambda kv: (-kv[1], kv[0]))
+    assert "articles by language: " + ", ".join(f"{k} {v}" for k, v in by_language) in text
+    assert f"articles {summary['articles_written']}, duplicates {summary['duplicates']}, " \
+           f"rejected {summary['rejected']}" in text
+    for reason, n in summary["rejected_by_reason"].items():
+        assert f"{reason} {n}" in text
+    removed = Counter(r["reason"] for r in table(seeds_out, "removed_lines"))
+    reason, n = removed.most_common(1)[0]
+    assert f"removed lines by reason: {reason} {n}" in text
+    assert "most syndicated stories" in text and "Astronomers spot water vapour" in text
+    assert re.search(r"person: .*Kirby \(3\)", text)
+    assert f"HTML report: {tmp_path / 'r.html'}" in text
+
+
+def test_every_chart_renders_in_chromium_with_the_numbers_of_the_run(seeds_out, tmp_path):
+    summary, sizes, mentions = expected_numbers(seeds_out)
+    html_path = tmp_path / "r.html"
+    assert newsbeam("report", str(seeds_out), "--html", str(html_path)).returncode == 0
+    parsed = _Bars()
+    parsed.feed(rendered_dom(html_path))
+    charts = parsed.charts
+    assert set(charts) == {"articles-per-day", "top-entities", "cluster-sizes", "rejections"}
+    assert parsed.rendered == set(charts)  # the script finished every chart
+    per_language = Counter()
+    for key, value, _ in charts["articles-per-day"]:
+        per_language[key.split("|")[1]] += value
+    assert dict(per_language) == summary["articles_by_language"]
+    assert {k: v for k, v, _ in charts["rejections"]} == summary["rejected_by_reason"]
+    assert {k: v for k, v, _ in charts["cluster-sizes"] if v} == dict(sizes)
+    top = {k: v for k, v, _ in charts["top-entities"]}
+    assert len(top) == min(15, len(mentions)) and all(mentions[k] == v for k, v in top.items())
+    assert max(top.values()) == max(mentions.values())
+    for bars in charts.values():  # drawn to scale: a bar twice the value is twice as wide
+        for key, value, width in bars:
+            assert (width > 0) == (value > 0), key
+        positive = [(v, w) for _, v, w in bars if v]
+        v_max, w_max = max(positive)
+        assert all(abs(w - w_max * v / v_max) <= 1.5 for v, w in positive)
+
+
+def test_a_report_of_some_dates_of_a_lake(tmp_path):
+    from test_cross_day import D1, D2, fresh, original, run, write_jsonl
+
+    lake = tmp_path / "lake"
+    assert run(write_jsonl(tmp_path / "d1", [original(i) for i in range(3)]), lake, D1) == 0
+    assert run(write_jsonl(tmp_path / "d2", [original(0), fresh(1), fresh(2)]), lake, D2) == 0
+    proc = newsbeam("report", str(lake), "--from", D2, "--to", D2, "--html", str(tmp_path / "r.html"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"dates {D2} to {D2} (1)" in proc.stdout and "articles 2, duplicates 1, rejected 0" in proc.stdout
+    whole = newsbeam("report", str(lake), "--html", str(tmp_path / "all.html"))
+    assert "articles 5, duplicates 1" in whole.stdout
+    data = json.loads(re.search(r'<script id="report-data" type="application/json">(.*?)</script>',
+                                (tmp_path / "all.html").read_text(), re.S).group(1))
+    (per_day,) = [c for c in data["charts"] if c["id"] == "articles-per-day"]
+    assert [(b["key"], b["parts"]) for b in per_day["bars"]] == [(D1, [["en", 3]]), (D2, [["en", 2]])]
+    missing = newsbeam("report", str(lake), "--from", "2030-01-01", "--html", str(tmp_path / "x.html"))
+    assert missing.returncode == 2 and "holds no date from 2030-01-01" in missing.stderr
+
+
+def test_report_refuses_what_is_not_an_output(tmp_path, seeds_out):
+    (tmp_path / "empty").mkdir()
+    proc = newsbeam("report", str(tmp_path / "empty"), "--html", str(tmp_path / "r.html"))
+    assert proc.returncode == 2 and "holds no newsbeam output" in proc.stderr
+    proc = newsbeam("report", str(seeds_out), "--from", "2025-01-01", "--html", str(tmp_path / "r.html"))
+    assert proc.returncode == 2 and "not a lake of dates" in proc.stderr
+
+
+def _rotterdam(out):
+    (row,) = [r for r in table(out, "articles") if r["title"].startswith("Rotterdam dockworkers")]
+    return row
+
+
+def test_show_marks_removed_lines_and_lists_entities_and_copies(seeds_out):
+    row = _rotterdam(seeds_out)
+    proc = newsbeam("show", str(seeds_out), row["article_id"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = proc.stdout
+    assert "removed lines as the run recorded them" in text
+    assert "  - Share this article   [share]" in text
+    assert "  - Privacy policy   [footer]" in text
+    assert "    Thousands of dockworkers at the Port of Rotterdam stopped work" in text  # kept
+    removed = [r for r in table(seeds_out, "removed_lines") if r["article_id"] == row["article_id"]]
+    assert len(re.findall(r"^  - .*\[\w+\]$", text, re.M)) == len(removed) == row["removed_line_count"]
+    entities = [r for r in table(seeds_out, "entities") if r["article_id"] == row["article_id"]]
+    assert f"entities ({len(entities)}):" in text and "Boudewijn Siemons" in text
+    copies = [r for r in table(seeds_out, "duplicates") if r["duplicate_of"] == row["article_id"]]
+    assert f"copies dropped as duplicates of it ({len(copies)}):" in text
+    for copy in copies:
+        assert copy["article_id"] in text
+
+
+def test_show_of_a_copy_names_its_article_and_an_unknown_id_is_refused(seeds_out):
+    row = _rotterdam(seeds_out)
+    (copy,) = [r for r in table(seeds_out, "duplicates") if r["duplicate_of"] == row["article_id"]]
+    proc = newsbeam("show", str(seeds_out), copy["article_id"])
+    assert proc.returncode == 0
+    assert f"{copy['article_id']} is a dropped copy ({copy['method']}/{copy['reason']}" in proc.stdout
+    assert f"article {row['article_id']}" in proc.stdout
+    unknown = newsbeam("show", str(seeds_out), "no-such-id")
+    assert unknown.returncode == 2 and "no article or duplicate with id 'no-such-id'" in unknown.stderr
+
+
+def test_show_without_recorded_lines_cleans_again_and_without_the_page_shows_the_body(tmp_path):
+    folder = tmp_path / "in"
+    shutil.copytree(SEEDS, folder)
+    out = tmp_path / "out"
+    assert newsbeam("run", "--input", str(folder), "--output", str(out), f"--runner={TEST_RUNNER}",
+                    "--ner-model", "en=", "--ner-model", "fr=").returncode == 0
+    row = _rotterdam(out)
+    text = newsbeam("show", str(out), row["article_id"]).stdout
+    assert "as cleaning the page again gives them" in text and "  - Share this article   [share]" in text
+    os.remove(row["source_file"])
+    text = newsbeam("show", str(out), row["article_id"]).stdout
+    assert "page text: not available" in text and "is no longer there" in text
+    assert "  Thousands of dockworkers at the Port of Rotterdam" in text
