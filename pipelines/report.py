@@ -1,9 +1,9 @@
 """``newsbeam report OUT``: what a run (or a range of dates of a lake) produced, as text and as one
 self-contained HTML page with charts.
 
-Everything is computed with DuckDB from the Parquet files that make up the output now (those listed
-in ``_newsbeam/current.json``, never a file of a run in progress). Files on an object store are
-copied to a temporary folder first (only the tables and dates the report needs).
+Everything is computed with DuckDB (in UTC) from the Parquet files that make up the output now (those
+listed in ``_newsbeam/current.json``, never a file of a run in progress). Files on an object store
+are copied to a temporary folder first (only the tables and dates the report needs), removed after.
 
 The HTML page carries its numbers as JSON and draws its charts with a few lines of inline
 JavaScript into SVG: no network, no library; it opens from a file, a mail attachment or an
@@ -60,9 +60,14 @@ def make_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------------------
 # The files and the numbers
 
-def report_files(output: str, first: Optional[str], last: Optional[str]) -> tuple[dict[str, list[str]], list[str]]:
-    """({table: local paths of its current files within the dates}, dates covered); files on an
-    object store are copied to a temporary folder."""
+TABLES = ("articles", "entities", "duplicates", "rejected", "removed_lines")
+
+
+def report_files(output: str, first: Optional[str], last: Optional[str], workdir: Optional[str] = None,
+                 tables: Sequence[str] = TABLES) -> tuple[dict[str, list[str]], list[str]]:
+    """({table: local paths of its current files within the dates}, dates covered), for ``tables``
+    only; files on an object store are copied into ``workdir`` (a temporary folder the caller
+    removes)."""
     from transforms import commit, store
 
     state = commit.current_state(output)
@@ -73,15 +78,18 @@ def report_files(output: str, first: Optional[str], last: Optional[str]) -> tupl
         raise ValueError(f"{output} holds no date from {first or 'the first'} to {last or 'the last'} "
                          f"(it holds {', '.join(state['dates'][:3])}{' ...' if len(state['dates']) > 3 else ''})")
     local = store.is_local(output)
-    copies = None if local else tempfile.mkdtemp(prefix="newsbeam-report-")
+    if not local and workdir is None:
+        raise ValueError("a temporary folder is needed to read an object store")
     files: dict[str, list[str]] = {}
     for table, entries in state["tables"].items():
+        if table not in tables:
+            continue
         for entry in entries:
             if entry.get("dt") and entry["dt"] not in dates:
                 continue
             path = store.join(output, entry["path"])
             if not local:
-                target = os.path.join(copies, entry["path"])
+                target = os.path.join(workdir, entry["path"])
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 with open(target, "wb") as handle:
                     handle.write(store.read_bytes(path))
@@ -90,13 +98,22 @@ def report_files(output: str, first: Optional[str], last: Optional[str]) -> tupl
     return files, dates
 
 
-def _scan(files: dict[str, list[str]], table: str) -> Optional[str]:
-    """A DuckDB table expression over a table's files (None when the output has none)."""
+def scan(files: dict[str, list[str]], table: str) -> Optional[str]:
+    """A DuckDB table expression over a table's files (None when the output has none), with ``dt``
+    (a string, NULL for an undated file) and, for articles, ``language`` taken from the partition
+    folders below the table only (never from folders above the output)."""
     paths = files.get(table)
     if not paths:
         return None
     listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-    return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"
+    extra = ", regexp_extract(filename, '.*/language=([^/]+)/', 1) AS language" if table == "articles" else ""
+    return (f"(SELECT * EXCLUDE (filename), nullif(regexp_extract(filename, '.*/{table}/dt=([^/]+)/', 1), '') AS dt"
+            f"{extra} FROM read_parquet([{listed}], hive_partitioning = false, union_by_name = true, "
+            f"filename = true))")
+
+
+def has_column(con, relation: Optional[str], column: str) -> bool:
+    return bool(relation) and column in [d[0] for d in con.execute(f"SELECT * FROM {relation} LIMIT 0").description]
 
 
 def compute(files: dict[str, list[str]], lake: bool) -> dict:
@@ -104,14 +121,16 @@ def compute(files: dict[str, list[str]], lake: bool) -> dict:
     import duckdb
 
     con = duckdb.connect()
-    articles, duplicates = _scan(files, "articles"), _scan(files, "duplicates")
-    rejected, entities, removed = _scan(files, "rejected"), _scan(files, "entities"), _scan(files, "removed_lines")
+    con.execute("SET TimeZone = 'UTC'")  # published_at is UTC: days are UTC days, on any machine
+    articles, duplicates = scan(files, "articles"), scan(files, "duplicates")
+    rejected, entities, removed = scan(files, "rejected"), scan(files, "entities"), scan(files, "removed_lines")
 
     def rows(sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
     data: dict = {"lake": lake}
-    day = "CAST(dt AS VARCHAR)" if lake else "COALESCE(CAST(CAST(published_at AS DATE) AS VARCHAR), 'undated')"
+    day = ("coalesce(dt, 'undated')" if lake else
+           "coalesce(CAST(CAST(published_at AS DATE) AS VARCHAR), 'undated')")
     data["totals"] = {
         "articles": rows(f"SELECT count(*) FROM {articles}")[0][0] if articles else 0,
         "duplicates": rows(f"SELECT count(*) FROM {duplicates}")[0][0] if duplicates else 0,
@@ -123,18 +142,22 @@ def compute(files: dict[str, list[str]], lake: bool) -> dict:
         data["by_source"] = rows(f"SELECT coalesce(source, '(none)'), count(*) n FROM {articles} "
                                  f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {TOP}")
         data["per_day"] = rows(f"SELECT {day} d, language, count(*) FROM {articles} GROUP BY 1, 2 ORDER BY 1, 2")
-        buckets = " ".join(f"WHEN copies + 1 BETWEEN {lo} AND {hi if hi else 2**62} THEN '{label}'"
-                           for lo, hi, label in SIZE_BUCKETS)
-        sizes = dict(rows(f"SELECT CASE {buckets} END b, count(*) FROM {articles} WHERE copies > 0 GROUP BY 1"))
-        data["cluster_sizes"] = [(label, sizes.get(label, 0)) for _, _, label in SIZE_BUCKETS]
+        # Every page of a story: the article, and each copy that names it (in its own run or on a
+        # later date of the range; the article's date tells two articles of one id apart).
         outlet = "coalesce(source, nullif(regexp_extract(url, '^[A-Za-z]+://([^/?#]+)', 1), ''), source_file)"
-        outlets = (f"(SELECT cluster_id, {outlet} AS source FROM {articles} UNION ALL "
-                   f"SELECT cluster_id, {outlet} AS source FROM {duplicates})" if duplicates else
-                   f"(SELECT cluster_id, {outlet} AS source FROM {articles})")
-        data["syndicated"] = rows(
-            f"SELECT a.article_id, coalesce(a.title, '(no title)'), a.copies, count(DISTINCT p.source) "
-            f"FROM {articles} a JOIN {outlets} p ON p.cluster_id = a.article_id WHERE a.copies > 0 "
-            f"GROUP BY 1, 2, 3 ORDER BY 4 DESC, 3 DESC, 1 LIMIT {TOP}")
+        story_dt = "coalesce(duplicate_of_dt, dt)" if has_column(con, duplicates, "duplicate_of_dt") else "dt"
+        pages = (f"(SELECT article_id AS story, dt AS story_dt, {outlet} AS outlet FROM {articles}"
+                 + (f" UNION ALL SELECT duplicate_of, {story_dt}, {outlet} FROM {duplicates}" if duplicates else "")
+                 + ")")
+        con.execute(f"CREATE TEMP TABLE stories AS SELECT a.article_id, coalesce(a.title, '(no title)') AS title, "
+                    f"count(*) AS pages, count(DISTINCT p.outlet) AS outlets FROM {articles} a JOIN {pages} p "
+                    f"ON p.story = a.article_id AND p.story_dt IS NOT DISTINCT FROM a.dt GROUP BY 1, 2")
+        buckets = " ".join(f"WHEN pages BETWEEN {lo} AND {hi if hi else 2**62} THEN '{label}'"
+                           for lo, hi, label in SIZE_BUCKETS)
+        sizes = dict(rows(f"SELECT CASE {buckets} END b, count(*) FROM stories WHERE pages > 1 GROUP BY 1"))
+        data["cluster_sizes"] = [(label, sizes.get(label, 0)) for _, _, label in SIZE_BUCKETS]
+        data["syndicated"] = rows(f"SELECT article_id, title, pages, outlets FROM stories WHERE pages > 1 "
+                                  f"ORDER BY outlets DESC, pages DESC, title, article_id LIMIT {TOP}")
     if duplicates:
         data["duplicates_by_method"] = rows(f"SELECT method, reason, count(*) n FROM {duplicates} "
                                             "GROUP BY 1, 2 ORDER BY n DESC, 1, 2")
@@ -179,8 +202,8 @@ def summary_text(data: dict, output: str, dates: list[str]) -> str:
     if data.get("duplicates_by_method"):
         lines.append("duplicates by method: " + ", ".join(f"{m}/{r} {n:,}" for m, r, n in data["duplicates_by_method"]))
     lines.append(f"most syndicated stories (top {TOP}):")
-    for _, title, copies, outlets in data.get("syndicated", []):
-        lines.append(f"  {copies + 1} pages, {outlets} outlet(s): {title}")
+    for _, title, pages, outlets in data.get("syndicated", []):
+        lines.append(f"  {pages} pages, {outlets} outlet(s): {title}")
     if not data.get("syndicated"):
         lines.append("  none")
     lines.append(f"rejected by reason: {_pairs(data.get('rejected_by_reason', []))}")
@@ -282,7 +305,8 @@ margin: 0 4px 0 10px; }
 
 
 def render_html(data: dict, summary: str, output: str) -> str:
-    payload = json.dumps({"charts": charts(data)}, ensure_ascii=False).replace("</", "<\\/")
+    # "<" escaped: no text of a page (a title, an entity) can end or comment out the script element
+    payload = json.dumps({"charts": charts(data)}, ensure_ascii=False).replace("<", "\\u003c")
     sections = "\n".join(f'<h2>{html.escape(c["title"])}</h2>\n<div class="chart" id="{c["id"]}"></div>'
                          for c in charts(data))
     return f"""<!DOCTYPE html>
@@ -299,25 +323,43 @@ def render_html(data: dict, summary: str, output: str) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from transforms import commit, store
-
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        args, beam_args = make_parser().parse_known_args(argv)
-        store.use_options(PipelineOptions(beam_args))
-        output = store.check_path(args.output, "OUTPUT")
-        if not commit.is_newsbeam_output(output):
-            raise ValueError(f"{output} holds no newsbeam output")
-        files, dates = report_files(output, args.first, args.last)
-    except ValueError as exc:
-        print(f"newsbeam report: error: {exc}", file=sys.stderr)
-        return 2
-    data = compute(files, lake=bool(dates))
+    with tempfile.TemporaryDirectory(prefix="newsbeam-report-") as workdir:
+        try:
+            args, beam_args = make_parser().parse_known_args(argv)
+            output = open_output(args.output, beam_args, "OUTPUT")
+            files, dates = report_files(output, args.first, args.last, workdir)
+        except ValueError as exc:
+            print(f"newsbeam report: error: {exc}", file=sys.stderr)
+            return 2
+        data = compute(files, lake=bool(dates))
     summary = summary_text(data, output, dates)
-    with open(args.html, "w", encoding="utf-8") as handle:
-        handle.write(render_html(data, summary, output))
+    try:
+        with open(args.html, "w", encoding="utf-8") as handle:
+            handle.write(render_html(data, summary, output))
+    except OSError as exc:
+        print(summary)
+        print(f"newsbeam report: error: cannot write the HTML page to {args.html}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
     print(summary)
     print(f"HTML report: {os.path.abspath(args.html)}")
     return 0
+
+
+def open_output(path: str, beam_args: Sequence[str], name: str) -> str:
+    """The checked output path, its store's flags (--s3_*) handed to Beam's file systems; a flag
+    that is neither ours nor Beam's is refused (a typo such as --form would otherwise be dropped)."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.articles import unknown_flags
+    from transforms import commit, store
+
+    unknown = unknown_flags(beam_args)
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)}")
+    store.use_options(PipelineOptions(list(beam_args)))
+    output = store.check_path(path, name)
+    if not commit.is_newsbeam_output(output):
+        raise ValueError(f"{output} holds no newsbeam output")
+    return output

@@ -5,10 +5,13 @@ with each line the cleaner removed marked with its reason code, the entities fou
 records that were dropped as its copies. Given the id of a dropped copy, it says which article the
 copy collapsed into and shows that article.
 
-The page text is read again from the input file and line the article came from. The removed lines
-and reasons are those the run recorded when it ran with ``--keep-removed-lines``; otherwise the
-page is cleaned again here, which gives the same lines except those the run learnt as its source's
-boilerplate from other pages (``recurring_in_source``), and the output says so.
+The page text is read again from the input file and line the article came from (when the file still
+holds the same text: its content hash is checked). The removed lines and reasons are those the run
+recorded when it ran with ``--keep-removed-lines``; otherwise the page is cleaned again here with the
+default settings, without what the run learnt from the source's other pages (lines recurring on
+many of them, which also shape where the article starts and ends), so some lines may differ; the
+output says which it shows. In a lake the same id can name articles of two dates (a story back
+after ``--dedupe-days``): ``--date`` picks one, else the latest is shown and the others listed.
 """
 from __future__ import annotations
 
@@ -25,21 +28,19 @@ class _Parser(argparse.ArgumentParser):
         raise ValueError(message)
 
 
-def _scan(paths: list[str]) -> str:
-    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-    return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"
-
-
 def _rows(con, files: dict, table: str, where: str, params: list, order: str = "") -> list[dict]:
+    from pipelines.report import scan
+
     if not files.get(table):
         return []
-    cursor = con.execute(f"SELECT * FROM {_scan(files[table])} WHERE {where} {order}", params)
+    cursor = con.execute(f"SELECT * FROM {scan(files, table)} WHERE {where} {order}", params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def page_record(source_file: str, source_line: Optional[int]):
-    """The validated Article of the input record (file, line), or None with the reason."""
+def page_record(source_file: str, source_line: Optional[int], content_hash: Optional[str] = None):
+    """The validated Article of the input record (file, line), or None with the reason; None too
+    when the record there no longer has ``content_hash`` (the file was replaced since the run)."""
     from transforms import store
     from transforms.read import read_file
     from transforms.records import RawRecord
@@ -51,7 +52,11 @@ def page_record(source_file: str, source_line: Optional[int]):
         for item in read_file(source_file):
             if isinstance(item, RawRecord) and item.source_line == source_line:
                 article = validate_record(item)
-                return (article, None) if hasattr(article, "text") else (None, "the record no longer validates")
+                if not hasattr(article, "text"):
+                    return None, "the record there no longer validates with the default limits"
+                if content_hash and article.content_hash != content_hash:
+                    return None, f"{source_file} has changed since the run"
+                return article, None
     except Exception as exc:  # pylint: disable=broad-except  (show what we can)
         return None, f"{source_file} could not be read ({type(exc).__name__}: {exc})"
     return None, f"{source_file} has no record at line {source_line}"
@@ -74,20 +79,34 @@ def page_lines(text: str, title_hint: Optional[str], recorded: Optional[list[tup
     return out
 
 
-def render(con, files: dict, article_id: str, write) -> bool:
+def _same_date(column: str) -> str:
+    return f"{column} IS NOT DISTINCT FROM ?"
+
+
+def render(con, files: dict, article_id: str, write, date: Optional[str] = None, seen: frozenset = frozenset()) -> bool:
     """Write the article's story; False when the output holds no such article or copy."""
-    row = next(iter(_rows(con, files, "articles", "article_id = ?", [article_id])), None)
+    if article_id in seen:  # a copy whose article is itself only a copy: nothing more to show
+        return bool(seen)
+    found = _rows(con, files, "articles", "article_id = ?" + (" AND dt = ?" if date else ""),
+                  [article_id] + ([date] if date else []), "ORDER BY dt DESC NULLS LAST")
+    row = found[0] if found else None
     if row is None:
-        copies = _rows(con, files, "duplicates", "article_id = ?", [article_id])
+        copies = _rows(con, files, "duplicates", "article_id = ?" + (" AND dt = ?" if date else ""),
+                       [article_id] + ([date] if date else []), "ORDER BY dt DESC NULLS LAST")
         if not copies:
-            return False
+            return bool(seen)
         for copy in copies:
             where = f" of {copy['duplicate_of_dt']}" if copy.get("duplicate_of_dt") else ""
             write(f"{article_id} is a dropped copy ({copy['method']}/{copy['reason']}, similarity "
                   f"{copy['similarity']}) of article {copy['duplicate_of']}{where}, read from "
                   f"{copy['source_file']}{'' if copy['source_line'] is None else ':' + str(copy['source_line'])}.")
         write("")
-        return render(con, files, copies[0]["duplicate_of"], write)
+        first = copies[0]
+        return render(con, files, first["duplicate_of"], write, first.get("duplicate_of_dt") or first.get("dt"),
+                      seen | {article_id})
+    if len(found) > 1:
+        write(f"{article_id} names articles of {len(found)} dates ({', '.join(str(r['dt']) for r in found)}); "
+              f"showing {row['dt']} (--date picks another)")
     dated = f", date {row['dt']}" if row.get("dt") is not None else ""
     write(f"article {row['article_id']}{dated}")
     write(f"  title:     {row['title']}")
@@ -103,32 +122,37 @@ def render(con, files: dict, article_id: str, write) -> bool:
         write(f"  faults:    {'; '.join(row['stage_errors'])}")
 
     write("")
-    article, missing = page_record(row["source_file"], row["source_line"])
+    dt = row.get("dt")
+    article, missing = page_record(row["source_file"], row["source_line"], row.get("content_hash"))
     if article is None:
         write(f"page text: not available ({missing}); the cleaned body:")
         for paragraph in row["body"].split("\n\n"):
             write(f"  {paragraph}")
     else:
-        recorded = _rows(con, files, "removed_lines", "article_id = ?", [article_id], "ORDER BY ordinal")
-        note = ("removed lines as the run recorded them" if recorded else
-                "removed lines as cleaning the page again gives them (run with --keep-removed-lines to record the "
-                "run's own, including lines learnt as the source's boilerplate)")
+        kept = [p for p in files.get("removed_lines", []) if dt is None or f"/dt={dt}/" in p]
+        recorded = _rows(con, {"removed_lines": kept}, "removed_lines", "article_id = ?", [article_id],
+                         "ORDER BY ordinal") if kept else None
+        note = ("removed lines as the run recorded them" if recorded is not None else
+                "removed lines as cleaning the page again gives them, without what the run learnt from the "
+                "source's other pages (run with --keep-removed-lines to record the run's own)")
         write(f"page text ({note}; '-' marks a removed line, its reason in brackets):")
         lines = page_lines(article.text, article.given_title,
-                           [(r["text"], r["reason"]) for r in recorded] if recorded else None)
+                           [(r["text"], r["reason"]) for r in recorded] if recorded is not None else None)
         for reason, line in lines:
             write(f"  - {line}   [{reason}]" if reason else f"    {line}")
         counts = Counter(reason for reason, _ in lines if reason)
         write("  removed: " + (", ".join(f"{k} {v}" for k, v in counts.most_common()) or "nothing"))
 
     write("")
-    entities = _rows(con, files, "entities", "article_id = ?", [article_id], "ORDER BY first_start, label, text")
+    entities = _rows(con, files, "entities", "article_id = ? AND " + _same_date("dt"), [article_id, dt],
+                     "ORDER BY first_start, label, text")
     write(f"entities ({len(entities)}):" if entities else "entities: none")
     for entity in entities:
         write(f"  {entity['label']:<12} {entity['text']}  x{entity['mentions']}")
 
     write("")
-    copies = _rows(con, files, "duplicates", "duplicate_of = ?", [article_id], "ORDER BY source_file, source_line")
+    copies = _rows(con, files, "duplicates", "duplicate_of = ? AND " + _same_date("coalesce(duplicate_of_dt, dt)"),
+                   [article_id, dt], "ORDER BY dt, source_file, source_line")
     write(f"copies dropped as duplicates of it ({len(copies)}):" if copies else "copies: none")
     for copy in copies:
         when = f"{copy['dt']} " if copy.get("dt") is not None else ""
@@ -138,27 +162,29 @@ def render(con, files: dict, article_id: str, write) -> bool:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from apache_beam.options.pipeline_options import PipelineOptions
+    import tempfile
 
-    from pipelines.report import report_files
-    from transforms import commit, store
+    from pipelines.report import _date, open_output, report_files
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _Parser(prog="newsbeam show", allow_abbrev=False)
     parser.add_argument("output", help="a newsbeam output or lake (folder, s3://, gs://)")
     parser.add_argument("article_id", help="an article_id of articles/ or of duplicates/")
-    try:
-        args, beam_args = parser.parse_known_args(argv)
-        store.use_options(PipelineOptions(beam_args))
-        output = store.check_path(args.output, "OUTPUT")
-        if not commit.is_newsbeam_output(output):
-            raise ValueError(f"{output} holds no newsbeam output")
-        files, _ = report_files(output, None, None)
-    except ValueError as exc:
-        print(f"newsbeam show: error: {exc}", file=sys.stderr)
-        return 2
-    if not render(duckdb.connect(), files, args.article_id, print):
-        print(f"newsbeam show: error: {output} holds no article or duplicate with id {args.article_id!r}",
-              file=sys.stderr)
-        return 2
+    parser.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="in a lake: the date of the article")
+    with tempfile.TemporaryDirectory(prefix="newsbeam-show-") as workdir:
+        try:
+            args, beam_args = parser.parse_known_args(argv)
+            output = open_output(args.output, beam_args, "OUTPUT")
+            files, _ = report_files(output, None, None, workdir,
+                                    tables=("articles", "entities", "duplicates", "removed_lines"))
+        except ValueError as exc:
+            print(f"newsbeam show: error: {exc}", file=sys.stderr)
+            return 2
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        if not render(con, files, args.article_id, print, args.date):
+            where = f" on {args.date}" if args.date else ""
+            print(f"newsbeam show: error: {output} holds no article or duplicate with id {args.article_id!r}{where}",
+                  file=sys.stderr)
+            return 2
     return 0

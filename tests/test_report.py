@@ -136,7 +136,7 @@ def test_every_chart_renders_in_chromium_with_the_numbers_of_the_run(seeds_out, 
 def test_a_report_of_some_dates_of_a_lake(tmp_path):
     from test_cross_day import D1, D2, fresh, original, run, write_jsonl
 
-    lake = tmp_path / "lake"
+    lake = tmp_path / "dt=1999-01-01" / "lake"  # a partition-like folder above the lake is not a date
     assert run(write_jsonl(tmp_path / "d1", [original(i) for i in range(3)]), lake, D1) == 0
     assert run(write_jsonl(tmp_path / "d2", [original(0), fresh(1), fresh(2)]), lake, D2) == 0
     proc = newsbeam("report", str(lake), "--from", D2, "--to", D2, "--html", str(tmp_path / "r.html"))
@@ -144,6 +144,9 @@ def test_a_report_of_some_dates_of_a_lake(tmp_path):
     assert f"dates {D2} to {D2} (1)" in proc.stdout and "articles 2, duplicates 1, rejected 0" in proc.stdout
     whole = newsbeam("report", str(lake), "--html", str(tmp_path / "all.html"))
     assert "articles 5, duplicates 1" in whole.stdout
+    # day 1's story 0 ran again on day 2: one story of two pages, though day 1's files never changed
+    assert "duplicate clusters: 1 articles with copies; by size (article + copies): 2 1," in whole.stdout
+    assert re.search(r"2 pages, 1 outlet\(s\): Harbour story number 0", whole.stdout)
     data = json.loads(re.search(r'<script id="report-data" type="application/json">(.*?)</script>',
                                 (tmp_path / "all.html").read_text(), re.S).group(1))
     (per_day,) = [c for c in data["charts"] if c["id"] == "articles-per-day"]
@@ -208,3 +211,42 @@ def test_show_without_recorded_lines_cleans_again_and_without_the_page_shows_the
     text = newsbeam("show", str(out), row["article_id"]).stdout
     assert "page text: not available" in text and "is no longer there" in text
     assert "  Thousands of dockworkers at the Port of Rotterdam" in text
+
+
+def test_page_text_cannot_break_the_charts(tmp_path):
+    """An entity or title holding markup is data: the page still draws every chart."""
+    from pipelines.report import render_html
+
+    data = {"lake": True, "per_day": [("2025-06-01", "en", 2)], "top_entities": [("<!--<script>x</script> (PERSON)", 3)],
+            "cluster_sizes": [("2", 1)], "rejected_by_reason": [("validate.bad_date", 1)]}
+    html_path = tmp_path / "r.html"
+    html_path.write_text(render_html(data, "summary </pre><b>bold</b>", "out"), encoding="utf-8")
+    parsed = _Bars()
+    parsed.feed(rendered_dom(html_path))
+    assert parsed.rendered == {"articles-per-day", "top-entities", "cluster-sizes", "rejections"}
+    assert parsed.charts["top-entities"][0][:2] == ("<!--<script>x</script> (PERSON)", 3)
+
+
+def test_show_tells_two_articles_of_one_id_apart_and_notices_a_changed_input(tmp_path):
+    from test_cross_day import D1, D2, original, run, write_jsonl
+
+    lake = tmp_path / "lake"
+    first = write_jsonl(tmp_path / "d1", [original(1)])
+    assert run(first, lake, D1) == 0
+    assert run(write_jsonl(tmp_path / "d2", [original(1)]), lake, D2, "--dedupe-days", "0") == 0  # not looked up
+    (row,) = table(lake, "articles")[:1]
+    both = newsbeam("show", str(lake), row["article_id"])
+    assert both.returncode == 0 and f"names articles of 2 dates ({D2}, {D1}); showing {D2}" in both.stdout
+    one = newsbeam("show", str(lake), row["article_id"], "--date", D1)
+    assert f"article {row['article_id']}, date {D1}" in one.stdout and "names articles of" not in one.stdout
+    with open(first / "pages.jsonl", "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(original(2)) + "\n")  # the input file replaced after the run
+    changed = newsbeam("show", str(lake), row["article_id"], "--date", D1)
+    assert "has changed since the run" in changed.stdout and "Harbour story number 1" in changed.stdout
+
+
+def test_report_and_show_refuse_unknown_flags(seeds_out, tmp_path):
+    proc = newsbeam("report", str(seeds_out), "--form", "2025-01-01", "--html", str(tmp_path / "r.html"))
+    assert proc.returncode == 2 and "unknown option(s) --form" in proc.stderr
+    proc = newsbeam("report", str(seeds_out), "--html", str(tmp_path / "no" / "such" / "r.html"))
+    assert proc.returncode == 2 and "cannot write the HTML page" in proc.stderr

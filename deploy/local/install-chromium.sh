@@ -16,7 +16,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "install-chromium: not root and no sudo; install Debian's chromium package by hand" >&2
     exit 3
   fi
-  run=(sudo)
+  run=(sudo -n)  # never stop to ask for a password
 fi
 echo "install-chromium: installing Debian's chromium package" >&2
 if ! "${run[@]}" apt-get update -qq \
