@@ -84,7 +84,7 @@ def test_backfill_runs_dates_in_order_and_stops_at_the_first_failure(tmp_path, c
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert "2025-03-03 failed (exit 2)" in err
-    assert f"Resume with: newsbeam backfill --from 2025-03-03 --to 2025-03-04" in err
+    assert "Resume with: newsbeam backfill --from 2025-03-03 --to 2025-03-04" in err
     assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == ["2025-03-01", "2025-03-02"]
     (copy,) = _dated_rows(lake, "duplicates", "2025-03-02")
     assert copy["duplicate_of_dt"] == "2025-03-01"
