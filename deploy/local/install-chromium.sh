@@ -20,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-chromium: installing Debian's chromium package" >&2
 if ! "${run[@]}" apt-get update -qq \
-   || ! "${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+   || ! "${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
    || ! command -v chromium >/dev/null; then
   echo "install-chromium: apt-get could not install chromium (see above); tests/test_report.py needs it" >&2
   exit 3
