@@ -22,7 +22,7 @@ from transforms.clean import CleanText
 from transforms.config import ConfigError, RunConfig
 from transforms.dedupe import Dedupe
 from transforms.entities import ExtractEntities
-from transforms.history import history_files, later_dates, window
+from transforms.history import lake_history, window
 from transforms.language import DetectLanguage
 from transforms.read import ReadArticles, resolve_inputs
 from transforms.validate import ValidateArticles
@@ -51,18 +51,18 @@ def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline
     valid = read.records | "Validate" >> ValidateArticles(config)
     cleaned = valid.articles | "Clean" >> CleanText(config)
     days = config.dedupe.history_days
-    earlier = history_files(config.output, config.date, days)
-    later = later_dates(config.output, config.date, days)
+    lake = lake_history(config.output, config.date, days)
+    later = lake.later
     if config.date and days:
         first, last = window(config.date, days)
-        LOG.info("matching copies against %d earlier date(s) of %s (%s to %s)", len({dt for dt, _ in earlier}),
-                 config.output, first, last)
+        LOG.info("matching copies against %d earlier date(s) of %s (%s to %s)", len(lake.dates), config.output,
+                 first, last)
     if later:
         print(f"newsbeam: warning: {config.output} already holds {len(later)} later date(s) ({later[0]} to "
               f"{later[-1]}) that ran without {config.date} as history: a story of both dates is an article in "
               f"each. To match them again, run the dates in order: newsbeam backfill --from {config.date} "
               f"--to {later[-1]} ...", file=sys.stderr)
-    deduped = cleaned.articles | "Dedupe" >> Dedupe(config, earlier)
+    deduped = cleaned.articles | "Dedupe" >> Dedupe(config, lake.files)
     languages = deduped.articles | "Detect Language" >> DetectLanguage(config)
     tagged = languages.articles | "Extract Entities" >> ExtractEntities(config)
     rejected = tuple(stage.rejected for stage in (read, valid, cleaned, deduped, languages, tagged)) | (
@@ -75,8 +75,7 @@ def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline
         "rejected": rejected,
         "files": read.files,
         **({"index": deduped.index} if deduped.index is not None else {}),
-    } | "Write" >> WriteOutputs(config, {"history_dates": sorted({dt for dt, _ in earlier}), "later_dates": later}
-                                if config.date else None)
+    } | "Write" >> WriteOutputs(config, {"history_dates": lake.dates, "later_dates": later} if config.date else None)
     return pipeline
 
 

@@ -268,17 +268,18 @@ def test_an_index_without_the_newer_columns_is_still_read(tmp_path):
                        drop=["cluster_body_hash", "cluster_url", "cluster_signature", "cluster_shingles"])
     combine = CollectTodayKeys(minhash_params(config))
     keys = combine.extract_output(combine.add_input(combine.create_accumulator(), fp))
-    (found,) = ReadHistory(config, {}).process((D1, path), keys)
+    (found,) = ReadHistory(minhash_params(config), {}).process((D1, path), keys)
     assert (found.body_hash, found.history_dt, found.cluster_view) == (fp.body_hash, D1, None)
 
 
 def test_an_index_file_that_vanished_fails_the_run_with_the_reason(tmp_path):
     from transforms.config import DedupeConfig
+    from transforms.dedupe import minhash_params
     from transforms.history import ReadHistory, TodayKeys
     from transforms.rejects import StageFailure
 
     with pytest.raises(StageFailure, match="was rerun while this run was running"):
-        list(ReadHistory(DedupeConfig(), {}).process((D1, str(tmp_path / "gone.parquet")),
+        list(ReadHistory(minhash_params(DedupeConfig()), {}).process((D1, str(tmp_path / "gone.parquet")),
                                                      TodayKeys(frozenset(), np.zeros(0, dtype=np.uint64))))
 
 

@@ -508,7 +508,7 @@ class Dedupe(beam.PTransform):
         super().__init__()
         self._config = config
         if history_files is None:
-            history_files = history.history_files(config.output, config.date, config.dedupe.history_days)
+            history_files = history.lake_history(config.output, config.date, config.dedupe.history_days).files
         self._history = history_files
 
     def expand(self, articles):
@@ -521,7 +521,7 @@ class Dedupe(beam.PTransform):
         fps = keyed_fps | "Fingerprints" >> beam.Values()
         nodes = fps  # fingerprints in the graph: today's, and earlier dates' that share a key with them
         if self._history:
-            earlier = fps | "Earlier Dates" >> history.LookUpHistory(self._history, config)
+            earlier = fps | "Earlier Dates" >> history.LookUpHistory(self._history, minhash_params(config))
             nodes = (fps, earlier) | "With Earlier Dates" >> beam.Flatten()
         reps = (nodes | "Key By Body" >> beam.Map(lambda fp: (fp.body_hash, fp))
                 | "Body Representative" >> beam.CombinePerKey(_Smallest(canonical_order))

@@ -35,7 +35,6 @@ import numpy as np
 from apache_beam.metrics import Metrics
 
 from transforms import commit, store
-from transforms.config import DedupeConfig
 from transforms.minhash import MinHashParams, band_hashes, signature_array
 from transforms.records import IndexRow
 from transforms.rejects import StageFailure
@@ -62,29 +61,35 @@ def _shift(day: datetime.date, days: int) -> datetime.date:
 def window(date: str, days: int) -> tuple[str, str]:
     """[first, last] dates a run of ``date`` looks back on (first > last: none)."""
     day = datetime.date.fromisoformat(date)
-    if days <= 0 or day == datetime.date.min:
-        return date, _shift(day, -1).isoformat() if day != datetime.date.min else "0000-00-00"
+    if days <= 0 or day == datetime.date.min:  # nothing before it to look back on
+        return date, "0000-00-00"
     return _shift(day, -days).isoformat(), _shift(day, -1).isoformat()
 
 
-def later_dates(output: str, date: Optional[str], days: int) -> list[str]:
-    """Dates of the lake after ``date`` that look back on it (within ``days``): they were run
-    without this date's articles as history, so a story of both dates is an article in each."""
-    if not date or days <= 0 or not commit.is_newsbeam_output(output):
-        return []
-    last = _shift(datetime.date.fromisoformat(date), days).isoformat()
-    return [d for d in commit.current_state(output).get("dates", []) if date < d <= last]
+class LakeHistory(NamedTuple):
+    """What a dated run sees of its lake: the index files it matches against, and the later dates
+    that ran without it."""
+
+    files: list  # (date, path) of the current index files of the dates looked back on, sorted
+    later: list  # dates after the run's own that look back on it (within the same number of days)
+
+    @property
+    def dates(self) -> list[str]:
+        return sorted({dt for dt, _ in self.files})
 
 
-def history_files(output: str, date: Optional[str], days: int) -> list[tuple[str, str]]:
-    """(date, path) of the current index files of the ``days`` dates before ``date`` in the lake
-    ``output``, sorted; none for an undated run, a new output or ``days == 0``."""
+def lake_history(output: str, date: Optional[str], days: int) -> LakeHistory:
+    """The lake ``output`` around ``date`` (one read of its state); nothing for an undated run, a
+    new output or ``days == 0``. Later dates were run without this date's articles as history, so a
+    story of both dates is an article in each."""
     if not date or days <= 0 or not commit.is_newsbeam_output(output):
-        return []
+        return LakeHistory([], [])
+    state = commit.current_state(output)
     first, last = window(date, days)
-    entries = commit.current_state(output)["tables"].get(INDEX_TABLE, [])
-    return sorted((e["dt"], store.join(output, e["path"])) for e in entries
-                  if e.get("dt") and first <= e["dt"] <= last and e.get("rows", 1) > 0)
+    files = sorted((e["dt"], store.join(output, e["path"])) for e in state["tables"].get(INDEX_TABLE, [])
+                   if e.get("dt") and first <= e["dt"] <= last and e.get("rows", 1) > 0)
+    until = _shift(datetime.date.fromisoformat(date), days).isoformat()
+    return LakeHistory(files, [d for d in state.get("dates", []) if date < d <= until])
 
 
 def index_row(fp, verdict, params: MinHashParams) -> IndexRow:
@@ -164,8 +169,8 @@ def matching_rows(table, keys: TodayKeys, params: MinHashParams) -> list[int]:
 class ReadHistory(beam.DoFn):
     """(date, index file) -> the fingerprints of its rows that share a key with today's records."""
 
-    def __init__(self, config: DedupeConfig, fs_options: dict):
-        self._params = MinHashParams(config.shingle_size, config.permutations, config.bands)
+    def __init__(self, params: MinHashParams, fs_options: dict):
+        self._params = params
         self._fs_options = fs_options
         self._rows = Metrics.counter(STAGE, "history_rows_read")
         self._matched = Metrics.counter(STAGE, "history_rows_matched")
@@ -216,17 +221,17 @@ class ReadHistory(beam.DoFn):
 class LookUpHistory(beam.PTransform):
     """Today's fingerprints -> fingerprints of earlier dates' records that share a key with them."""
 
-    def __init__(self, files: list[tuple[str, str]], config: DedupeConfig):
+    def __init__(self, files: list[tuple[str, str]], params: MinHashParams):
         super().__init__()
-        self._files, self._config = files, config
+        self._files, self._params = files, params
 
     def expand(self, fps):
-        params = MinHashParams(self._config.shingle_size, self._config.permutations, self._config.bands)
+        params = self._params
         keys = fps | "Today's Keys" >> beam.CombineGlobally(CollectTodayKeys(params))
         return (
             fps.pipeline
             | "History Files" >> beam.Create(self._files)
             | "Spread History Files" >> beam.Reshuffle()
-            | "Read Matching History" >> beam.ParDo(ReadHistory(self._config, store.filesystem_options(fps.pipeline)),
+            | "Read Matching History" >> beam.ParDo(ReadHistory(params, store.filesystem_options(fps.pipeline)),
                                                     keys=beam.pvalue.AsSingleton(keys))
         )
