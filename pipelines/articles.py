@@ -97,9 +97,21 @@ class UsageError(ValueError):
     """A command line newsbeam cannot run: the message says which flag and why."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # raise instead of printing usage and exiting: main() reports it
+class Parser(argparse.ArgumentParser):
+    """The parser of every newsbeam command: it raises instead of printing usage and exiting, so
+    that the command reports the error (exit 2)."""
+
+    def error(self, message):
         raise UsageError(message)
+
+
+def date_arg(text: str) -> str:
+    """An argparse type: a calendar date as YYYY-MM-DD, kept as the string."""
+    try:
+        settings.calendar_date(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a calendar date as YYYY-MM-DD, got {text!r}") from None
+    return text
 
 
 def _typed(kind: type, meta: dict):
@@ -125,7 +137,7 @@ def _flagged_settings():
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="newsbeam run",
         description="Dedupe, clean, language-tag and entity-tag raw news page text into Parquet. "
                     "Flags not listed here (--runner, --direct_num_workers, ...) go to Apache Beam.")

@@ -13,33 +13,20 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import re
 import shlex
 import sys
 from typing import Optional, Sequence
 
+from pipelines.articles import Parser, date_arg
+
 MAX_DATES = 3660
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise ValueError(message)
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a calendar date as YYYY-MM-DD, got {text!r}") from None
-
-
 def make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="newsbeam backfill", description=__doc__.split("\n\n")[0], allow_abbrev=False)
-    parser.add_argument("--from", dest="first", type=_date, required=True, metavar="YYYY-MM-DD",
+    parser = Parser(prog="newsbeam backfill", description=__doc__.split("\n\n")[0], allow_abbrev=False)
+    parser.add_argument("--from", dest="first", type=date_arg, required=True, metavar="YYYY-MM-DD",
                         help="first date to run")
-    parser.add_argument("--to", dest="last", type=_date, required=True, metavar="YYYY-MM-DD",
+    parser.add_argument("--to", dest="last", type=date_arg, required=True, metavar="YYYY-MM-DD",
                         help="last date to run (inclusive)")
     parser.add_argument("--input", nargs="+", action="extend", required=True, metavar="TEMPLATE",
                         help="input paths with {date} where the date goes, e.g. 's3://raw/dt={date}/'")
@@ -47,7 +34,8 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def dates_between(first: datetime.date, last: datetime.date) -> list[str]:
+def dates_between(first_text: str, last_text: str) -> list[str]:
+    first, last = datetime.date.fromisoformat(first_text), datetime.date.fromisoformat(last_text)
     if last < first:
         raise ValueError(f"--to {last} is before --from {first}")
     days = (last - first).days + 1

@@ -13,14 +13,14 @@ curious reader) can check what was drawn.
 from __future__ import annotations
 
 import argparse
-import datetime
 import html
 import json
 import os
-import re
 import sys
 import tempfile
 from typing import Optional, Sequence
+
+from pipelines.articles import Parser, date_arg
 
 TOP = 10
 SIZE_BUCKETS = ((2, 2, "2"), (3, 3, "3"), (4, 5, "4-5"), (6, 10, "6-10"), (11, None, "11+"))
@@ -31,27 +31,12 @@ ENTITY_TYPES = {"PERSON": "person", "PER": "person", "ORG": "organisation", "GPE
                 "LAW": "other", "LANGUAGE": "other", "MISC": "other"}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise ValueError(message)
-
-
-def _date(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise argparse.ArgumentTypeError(f"must be a date as YYYY-MM-DD, got {text!r}")
-    try:
-        datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a calendar date as YYYY-MM-DD, got {text!r}") from None
-    return text
-
-
 def make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="newsbeam report", allow_abbrev=False,
+    parser = Parser(prog="newsbeam report", allow_abbrev=False,
                      description="Summarise an output (or dates of a lake) and write an HTML page with charts.")
     parser.add_argument("output", help="a newsbeam output or lake (folder, s3://, gs://)")
-    parser.add_argument("--from", dest="first", type=_date, metavar="YYYY-MM-DD", help="first date of a lake")
-    parser.add_argument("--to", dest="last", type=_date, metavar="YYYY-MM-DD", help="last date of a lake")
+    parser.add_argument("--from", dest="first", type=date_arg, metavar="YYYY-MM-DD", help="first date of a lake")
+    parser.add_argument("--to", dest="last", type=date_arg, metavar="YYYY-MM-DD", help="last date of a lake")
     parser.add_argument("--html", default="newsbeam-report.html",
                         help="where to write the HTML page (default: newsbeam-report.html here)")
     return parser

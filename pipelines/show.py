@@ -15,17 +15,11 @@ after ``--dedupe-days``): ``--date`` picks one, else the latest is shown and the
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import Counter
 from typing import Optional, Sequence
 
 import duckdb
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise ValueError(message)
 
 
 def _rows(con, files: dict, table: str, where: str, params: list, order: str = "") -> list[dict]:
@@ -164,13 +158,14 @@ def render(con, files: dict, article_id: str, write, date: Optional[str] = None,
 def main(argv: Optional[Sequence[str]] = None) -> int:
     import tempfile
 
-    from pipelines.report import _date, open_output, report_files
+    from pipelines.articles import Parser, date_arg
+    from pipelines.report import open_output, report_files
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _Parser(prog="newsbeam show", allow_abbrev=False)
+    parser = Parser(prog="newsbeam show", allow_abbrev=False)
     parser.add_argument("output", help="a newsbeam output or lake (folder, s3://, gs://)")
     parser.add_argument("article_id", help="an article_id of articles/ or of duplicates/")
-    parser.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="in a lake: the date of the article")
+    parser.add_argument("--date", type=date_arg, metavar="YYYY-MM-DD", help="in a lake: the date of the article")
     with tempfile.TemporaryDirectory(prefix="newsbeam-show-") as workdir:
         try:
             args, beam_args = parser.parse_known_args(argv)

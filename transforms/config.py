@@ -231,6 +231,14 @@ class WriteConfig:
         check_ranges(self)
 
 
+def calendar_date(text: str) -> datetime.date:
+    """``YYYY-MM-DD`` (exactly that form) as a date; ValueError for anything else ('2025-02-30',
+    '2025-3-1', '20250301')."""
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"not a date as YYYY-MM-DD: {text!r}")
+    return datetime.date.fromisoformat(text)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything one run needs; built once (``pipelines/articles.py`` builds it from the flags)."""
@@ -264,9 +272,7 @@ class RunConfig:
             raise ConfigError(f"run_id must be lower-case letters, digits and '-', got {self.run_id!r}")
         if self.date is not None:
             try:
-                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.date):
-                    raise ValueError
-                datetime.date.fromisoformat(self.date)
+                calendar_date(self.date)
             except ValueError:
                 raise ConfigError(f"--date must be a calendar date as YYYY-MM-DD, got {self.date!r}") from None
 
