@@ -1,46 +1,361 @@
 #!/usr/bin/env python3
-"""Throughput of the whole job on a real corpus, in-process and with local worker processes.
+"""Where the time of a run goes: each stage alone, the bare NER loop, the whole job in-process and
+with worker processes, all in one run on the same input.
 
-usage: python benchmarks/throughput.py INPUT [INPUT ...] [--workers 2]
+usage:
+  python benchmarks/throughput.py speed [--bbc DIR] [--gnad CSV] [--per-corpus N] [--workers 2]
+  python benchmarks/throughput.py memory [--bbc DIR] [--per-corpus N] [--scale 10]
+  python benchmarks/throughput.py one
 
-INPUT is any newsbeam input (e.g. ../shared/corpora/bbc-news). Prints, per mode, the records in,
-articles written, duplicates, rejected, wall seconds of the whole `newsbeam run` process, articles
-per second and peak resident memory of the launcher process (worker processes are not included).
+``speed`` builds one input from each corpus (``--per-corpus`` articles, each wrapped in the page
+chrome of one of five news sites, plus 10% edited copies on other sites) and prints, per corpus:
+articles/s and MB/s of each stage's own code run alone on those records (read, validate, clean,
+dedupe, language, NER, write), the bare spaCy loop (``nlp.pipe`` over the bodies the job tags, model
+already loaded), the whole ``newsbeam run`` in-process and with ``--workers`` worker processes (wall
+time of the process, start-up included), the two ratios issue 12 sets targets for, and peak RSS of
+the launcher and of each worker process.
+
+``memory`` runs the in-process job on the input and on ``--scale`` times as much (other articles and
+copies of them) and prints both peak RSS figures. ``one`` times one article end to end (the median of
+three whole ``newsbeam run`` processes).
 """
 from __future__ import annotations
 
 import argparse
+import csv
+import gc
+import json
 import os
+import random
+import re
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
+import threading
+import time
+from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import lost, run_newsbeam  # noqa: E402
+import syndicated  # noqa: E402
+from common import NEWSBEAM, ROOT, lost  # noqa: E402
+
+BBC = os.path.join(ROOT, "..", "shared", "corpora", "bbc-news")
+GNAD = os.path.join(ROOT, "..", "shared", "corpora", "10kgnad-de-news", "test.csv")
+COPY_SHARE = 0.10
+_SENTENCE_END = re.compile(r"(?<=[.!?“\"])\s+(?=[A-ZÄÖÜ])")
+
+
+# ---------------------------------------------------------------------------------------------- input
+def gnad_articles(path: str) -> list[tuple[str, str, list[str]]]:
+    """(name, headline, paragraphs) of 10kGNAD's one-line articles: the first sentence is the
+    headline, the rest is cut into paragraphs of three sentences."""
+    out = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for i, row in enumerate(csv.reader(handle, delimiter=";", quotechar="'")):
+            if len(row) < 2:
+                continue
+            sentences = [s.strip() for s in _SENTENCE_END.split(row[1]) if s.strip()]
+            if len(sentences) < 4:
+                continue
+            body = [" ".join(sentences[j:j + 3]) for j in range(1, len(sentences), 3)]
+            out.append((f"gnad/{i}", sentences[0], body))
+    return out
+
+
+def build_records(articles: list[tuple[str, str, list[str]]], count: int, seed: int = 12) -> list[dict]:
+    """``count`` articles, each in one site's chrome, and ``COPY_SHARE`` as many edited copies of
+    some of them on other sites (as syndication makes them), as JSONL records."""
+    rnd = random.Random(seed)
+    chosen = rnd.sample(articles, min(count, len(articles)))
+    teasers = [head for _, head, _ in articles]
+    extra = [p for _, _, body in rnd.sample(articles, min(200, len(articles))) for p in body[:1]]
+    records = []
+    sites = len(syndicated.SITES)
+
+    def record(key, site, title, paragraphs):
+        host = f"site{site}.example"
+        return {"id": key, "url": f"https://{host}/{key}", "source": host,
+                "text": syndicated.render(rnd, site, title, paragraphs, teasers)}
+
+    for name, title, body in chosen:
+        site = rnd.randrange(sites)
+        records.append(record(name, site, title, body))
+        if rnd.random() < COPY_SHARE:
+            title2, body2, _ = syndicated.edit(rnd, title, body, extra)
+            records.append(record(name + "/copy", (site + rnd.randrange(1, sites)) % sites, title2, body2))
+    return records
+
+
+def write_jsonl(records: list[dict], path: str) -> str:
+    with open(path, "w", encoding="utf-8") as handle:
+        for r in records:
+            handle.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return path
+
+
+# ------------------------------------------------------------------------------------------ measuring
+def best_of(fn: Callable[[], object], repeats: int = 3) -> float:
+    """Median seconds of ``repeats`` calls of ``fn``."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (a child may be started by any thread, so /proc/*/stat)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
+
+
+def _peak_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_job(input_path: str, output: str, flags: list[str]) -> dict:
+    """One ``newsbeam run`` process: run.json, wall seconds, peak RSS (MiB) of the launcher and of
+    each worker process it started (read from /proc while they live)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([NEWSBEAM, "run", "--input", input_path, "--output", output, *flags],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    workers: dict[int, int] = {}
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            for child in _descendants(proc.pid):
+                peak = _peak_kib(child)
+                if peak:
+                    workers[child] = max(workers.get(child, 0), peak)
+            stop.wait(0.25)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    stop.set()
+    watcher.join()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"newsbeam failed with {flags}: exit {code}\n{stderr.decode()[-3000:]}")
+    with open(os.path.join(output, "run.json"), encoding="utf-8") as handle:
+        summary = json.load(handle)
+    # Workers are the launcher's big children (the pip/`python -c` helpers Beam starts are small).
+    big = sorted((kib / 1024 for kib in workers.values() if kib > 100 * 1024), reverse=True)
+    return {"summary": summary, "wall": wall, "launcher_mib": usage.ru_maxrss / 1024, "worker_mib": big}
+
+
+def stage_times(records: list[dict], work: str) -> dict:
+    """Each stage's own code on ``records``, in one process, one after another; returns seconds per
+    stage and the bodies the job would tag (for the bare NER loop)."""
+    from transforms.clean import clean_article
+    from transforms.config import RunConfig
+    from transforms.dedupe import fingerprint
+    from transforms.entities import load_model, tag_batch
+    from transforms.language import build_detector_factory, detect_language
+    from transforms.read import read_file
+    from transforms.validate import validate_record
+    from transforms.records import Article
+
+    config = RunConfig()
+    path = write_jsonl(records, os.path.join(work, "stages.jsonl"))
+    raws: list = []
+    articles: list = []
+    cleaned: list = []
+    fps: list = []
+    seconds = {}
+
+    def read():
+        raws[:] = list(read_file(path))
+
+    def validate():
+        articles[:] = [a for a in (validate_record(r) for r in raws) if isinstance(a, Article)]
+
+    def clean():
+        cleaned[:] = [clean_article(a)[0] for a in articles]
+
+    def dedupe():
+        fps[:] = [fingerprint(a, config.dedupe) for a in cleaned]
+
+    seconds["read"] = best_of(read)
+    seconds["validate"] = best_of(validate)
+    seconds["clean"] = best_of(clean)
+    seconds["dedupe (fingerprints)"] = best_of(dedupe)
+    # The job tags one article per story: drop the copies the way Dedupe would (by story name).
+    kept = [a for a in cleaned if not (a.given_id or "").endswith("/copy")]
+    factory = build_detector_factory()
+    langs: list = []
+
+    def language():
+        langs[:] = [a.model_copy(update={"language": detect_language(factory, a.body, config.language)[0]})
+                    for a in kept]
+
+    seconds["language"] = best_of(language)
+    models = {lang: load_model(name) for lang, name in config.entities.models.items()}
+    tagged_bodies = [a.body for a in langs if a.language in models]
+    seconds["NER (stage code)"] = best_of(
+        lambda: tag_batch(langs, models.get, config.entities.batch_size), repeats=1)
+    nlp = models.get("en")
+
+    def bare():
+        for lang, model in models.items():
+            for _ in model.pipe((a.body for a in langs if a.language == lang), batch_size=config.entities.batch_size):
+                pass
+
+    seconds["bare NER loop"] = best_of(bare, repeats=1)
+    seconds["write (Parquet)"] = best_of(lambda: _write_parquet(langs, os.path.join(work, "stage.parquet")))
+    del nlp
+    return {"seconds": seconds, "tagged": len(tagged_bodies), "kept": len(kept), "raws": len(raws),
+            "bytes": os.path.getsize(path)}
+
+
+def _write_parquet(articles, path: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from transforms.records import ArticleRow
+    from transforms.schema import arrow_schema
+    from transforms.write import article_row
+
+    schema = arrow_schema(ArticleRow)
+    rows = [article_row(a).model_dump() for a in articles]
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+
+
+def speed(args) -> None:
+    corpora = {}
+    if args.bbc:
+        corpora["bbc-news (en)"] = syndicated.read_articles(args.bbc)
+    if args.gnad:
+        corpora["10kgnad (de)"] = gnad_articles(args.gnad)
+    work = tempfile.mkdtemp(prefix="newsbeam-throughput-")
+    print(f"{os.cpu_count()} cores; {args.per_corpus} articles per corpus in site chrome + {COPY_SHARE:.0%} copies; "
+          f"{time.strftime('%Y-%m-%d')}")
+    try:
+        for name, articles in corpora.items():
+            records = build_records(articles, args.per_corpus)
+            path = write_jsonl(records, os.path.join(work, "input.jsonl"))
+            mb = os.path.getsize(path) / 1e6
+            print(f"\n## {name}: {len(records)} records, {mb:.1f} MB")
+            stages = stage_times(records, work)
+            n = stages["kept"]
+            print(f"{'stage alone':24} {'seconds':>8} {'articles/s':>11} {'MB/s':>8}")
+            for stage, s in stages["seconds"].items():
+                count = stages["tagged"] if "NER" in stage else (n if stage in ("language", "write (Parquet)")
+                                                                 else stages["raws"])
+                print(f"{stage:24} {s:>8.2f} {count / s if s else 0:>11.1f} {mb / s if s else 0:>8.1f}")
+            jobs = {"in-process": [],
+                    f"{args.workers} worker processes": ["--direct_running_mode=multi_processing",
+                                                         f"--direct_num_workers={args.workers}"]}
+            results = {}
+            print(f"\n{'whole job':24} {'in':>6} {'written':>7} {'dup':>5} {'rej':>4} {'lost':>4} {'wall s':>7} "
+                  f"{'articles/s':>10} {'MB/s':>6} {'launcher MiB':>12} {'workers MiB':>14}")
+            for i, (mode, flags) in enumerate(jobs.items()):
+                out = os.path.join(work, f"out-{i}")
+                r = run_job(path, out, flags)
+                s = r["summary"]
+                results[mode] = r
+                print(f"{mode:24} {s['records_in']:>6} {s['articles_written']:>7} {s['duplicates']:>5} "
+                      f"{s['rejected']:>4} {lost(s):>4} {r['wall']:>7.1f} {s['articles_written'] / r['wall']:>10.1f} "
+                      f"{mb / r['wall']:>6.2f} {r['launcher_mib']:>12.0f} "
+                      f"{' '.join(f'{m:.0f}' for m in r['worker_mib']) or '-':>14}")
+                shutil.rmtree(out, ignore_errors=True)
+            inproc, multi = results["in-process"], results[f"{args.workers} worker processes"]
+            written = inproc["summary"]["articles_written"]
+            tagged = inproc["summary"]["entity_status"].get("tagged", 0)
+            if not stages["tagged"]:
+                print(f"\nno NER model for this language: in-process {written / inproc['wall']:.1f} articles/s; "
+                      f"{args.workers} worker processes / in-process: {inproc['wall'] / multi['wall']:.2f}x")
+                continue
+            bare_rate = stages["tagged"] / stages["seconds"]["bare NER loop"]
+            job_rate = tagged / inproc["wall"]
+            print(f"\nbare NER loop {bare_rate:.1f} tagged articles/s; in-process job {job_rate:.1f} tagged articles/s "
+                  f"({written} written, {tagged} tagged) = {job_rate / bare_rate:.2f}x the bare loop (target >= 0.90)")
+            print(f"{args.workers} worker processes / in-process: {inproc['wall'] / multi['wall']:.2f}x (target >= 1.8)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def memory(args) -> None:
+    articles = syndicated.read_articles(args.bbc)
+    work = tempfile.mkdtemp(prefix="newsbeam-memory-")
+    try:
+        small = build_records(articles, args.per_corpus, seed=1)
+        big = []
+        for k in range(args.scale):
+            for r in build_records(articles, args.per_corpus, seed=100 + k):
+                big.append({**r, "id": f"{k}/{r['id']}", "url": r["url"] + f"?v={k}",
+                            "text": r["text"].replace("\n\n", f"\n\n", 1) + f"\n\nEdition {k}.\n"})
+        figures = {}
+        for label, records in (("1x", small), (f"{args.scale}x", big)):
+            path = write_jsonl(records, os.path.join(work, f"{label}.jsonl"))
+            r = run_job(path, os.path.join(work, f"out-{label}"), [])
+            figures[label] = r
+            s = r["summary"]
+            print(f"{label:>4}: {s['records_in']} records, {os.path.getsize(path) / 1e6:.1f} MB, {r['wall']:.0f} s, "
+                  f"peak RSS {r['launcher_mib']:.0f} MiB, lost {lost(s)}")
+        a, b = figures["1x"]["launcher_mib"], figures[f"{args.scale}x"]["launcher_mib"]
+        print(f"peak RSS {args.scale}x / 1x: {b / a - 1:+.1%} (target <= +20%)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def one(args) -> None:
+    work = tempfile.mkdtemp(prefix="newsbeam-one-")
+    try:
+        articles = syndicated.read_articles(args.bbc)
+        path = write_jsonl(build_records(articles, 1), os.path.join(work, "one.jsonl"))
+        walls = []
+        for i in range(3):
+            walls.append(run_job(path, os.path.join(work, f"out-{i}"), [])["wall"])
+        print(f"one article end to end, in-process: median {statistics.median(walls):.2f} s of "
+              f"{', '.join(f'{w:.2f}' for w in walls)} (target < 3 s)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("inputs", nargs="+")
-    parser.add_argument("--workers", type=int, default=2)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("speed", "memory", "one"):
+        p = sub.add_parser(name)
+        p.add_argument("--bbc", default=BBC)
+        p.add_argument("--per-corpus", type=int, default=1000)
+        if name == "speed":
+            p.add_argument("--gnad", default=GNAD)
+            p.add_argument("--workers", type=int, default=2)
+        if name == "memory":
+            p.add_argument("--scale", type=int, default=10)
     args = parser.parse_args()
-    base = tempfile.mkdtemp(prefix="newsbeam-throughput-")
-    modes = {
-        "in-process": [],
-        f"multi_processing x{args.workers}": ["--direct_running_mode=multi_processing",
-                                              f"--direct_num_workers={args.workers}"],
-    }
-    print(f"input: {' '.join(args.inputs)}; {os.cpu_count()} cores")
-    print(f"{'mode':22} {'in':>6} {'written':>7} {'dup':>5} {'rejected':>8} {'lost':>4} {'wall s':>7} "
-          f"{'articles/s':>10} {'launcher MiB':>12}")
-    for i, (name, flags) in enumerate(modes.items()):
-        output = os.path.join(base, f"out-{i}")
-        summary, wall, peak = run_newsbeam(args.inputs, output, flags)
-        print(f"{name:22} {summary['records_in']:>6} {summary['articles_written']:>7} {summary['duplicates']:>5} "
-              f"{summary['rejected']:>8} {lost(summary):>4} {wall:>7.1f} "
-              f"{summary['articles_written'] / wall:>10.1f} {peak:>12.0f}")
-    shutil.rmtree(base, ignore_errors=True)
+    {"speed": speed, "memory": memory, "one": one}[args.command](args)
 
 
 if __name__ == "__main__":
