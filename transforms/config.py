@@ -184,7 +184,7 @@ class DedupeConfig:
 class LanguageConfig:
     min_letters: int = setting(20, at_least=1)  # fewer letters than this: too little text to say -> 'und'
     min_probability: float = setting(0.5, at_least=0, at_most=1)  # below this the answer is 'und'
-    max_chars: int = setting(10_000, at_least=100)  # langdetect reads at most this much of the body
+    max_chars: int = setting(1_000, at_least=100)  # langdetect reads at most this much of the body
 
     def __post_init__(self):
         check_ranges(self)

@@ -1,18 +1,21 @@
 """Entities: spaCy NER, one model per language, on the cleaned body.
 
-Only the ``tok2vec`` and ``ner`` components are loaded. Models load once per worker, lazily, the
-first time a language needs one (``DoFn.setup`` prepares the loader; nothing heavy is pickled),
-and articles go through ``nlp.pipe`` in batches built by ``beam.BatchElements``.
+Only the ``tok2vec`` and ``ner`` components are loaded. Models load once per worker process,
+lazily, the first time a language needs one, into one :class:`Models` shared by every thread's DoFn
+instance through :class:`apache_beam.utils.shared.Shared` (nothing heavy is pickled), and articles
+go through ``nlp.pipe`` in batches built by ``beam.BatchElements``.
 
 ``entity_status`` says what happened: ``tagged``, ``no_model`` (no model for that language) or
 ``undetermined_language``.
 """
 from __future__ import annotations
 
-from typing import Iterable
+import threading
+from typing import Iterable, Mapping, Optional
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.utils.shared import Shared
 
 from transforms.config import DEFAULT_NER_MODELS, EntityConfig, RunConfig
 from transforms.language import UNDETERMINED
@@ -66,6 +69,35 @@ def tag_batch(articles: Iterable[Article], model_for, batch_size: int) -> list[A
     return [out[i] for i in range(len(articles))]
 
 
+class Models:
+    """The NER models of one worker process, loaded on first use, one language at a time.
+
+    One instance is shared by every thread (see :class:`_Tag`); the lock makes a model load once
+    even when two threads ask for it together. A model that cannot load fails the stage."""
+
+    def __init__(self, names: Mapping[str, str]):
+        self._names = dict(names)
+        self._loaded: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, lang: str):
+        """The model for ``lang``, or None when the run has none for it."""
+        name = self._names.get(lang)
+        if not name:
+            return None
+        model = self._loaded.get(lang)
+        if model is None:
+            with self._lock:
+                model = self._loaded.get(lang)
+                if model is None:
+                    try:
+                        model = self._loaded[lang] = load_model(name)
+                    except Exception as exc:  # every article of the language would fail: fail the run
+                        raise StageFailure(f"the NER model {name!r} for language {lang!r} cannot be loaded: "
+                                           f"{fault_detail(exc)}") from exc
+        return model
+
+
 class _Tag(DeadLetterDoFn):
     """Tags a batch of articles. A model that cannot load, or a batch in which every article fails
     on its own too, is a failure of the stage (the run fails); one article that fails is kept with
@@ -76,23 +108,16 @@ class _Tag(DeadLetterDoFn):
     def __init__(self, config: EntityConfig, payload_limit: int):
         super().__init__(payload_limit)
         self._config = config
-        self._models = None
+        self._shared = Shared()  # pickled with the DoFn: every copy in a process finds the same models
+        self._models: Optional[Models] = None
 
     def setup(self):
-        self._models = {}
+        models = self._config.models
+        self._models = self._shared.acquire(lambda: Models(models))
         self._progress = Progress(STAGE, "articles tagged")
 
     def _model_for(self, lang: str):
-        name = self._config.models.get(lang)
-        if not name:
-            return None
-        if lang not in self._models:
-            try:
-                self._models[lang] = load_model(name)
-            except Exception as exc:  # every article of the language would fail: fail the run instead
-                raise StageFailure(f"the NER model {name!r} for language {lang!r} cannot be loaded: "
-                                   f"{fault_detail(exc)}") from exc
-        return self._models[lang]
+        return self._models.get(lang)
 
     def handle(self, batch):
         try:

@@ -1,8 +1,14 @@
 """Language: langdetect on the cleaned body, made deterministic and thread-safe.
 
-langdetect's module-level detector is shared and random unless seeded. Each DoFn instance builds
-its own ``DetectorFactory`` in ``setup`` (once per worker), loads the profiles in sorted order and
-fixes the seed, so the same body gets the same answer on any runner.
+langdetect's module-level detector is shared and random unless seeded. The stage builds a private
+``DetectorFactory`` (profiles loaded in sorted order, seed fixed), once per worker process: every
+thread's DoFn instance gets the same one through :class:`apache_beam.utils.shared.Shared`. That is
+safe because the factory is read-only once loaded and each detection makes its own ``Detector``,
+which draws from its own ``random.Random`` seeded from the factory, so the same body gets the same
+answer on any runner, with any number of threads.
+
+Only the first ``max_chars`` characters of the body are read (default 1,000): langdetect's cost
+grows with the text it reads, and the start of an article tells its language as well as the whole.
 """
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import os
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.utils.shared import Shared
 
 from transforms.config import LanguageConfig, RunConfig
 from transforms.records import Article
@@ -41,7 +48,7 @@ def detect_language(factory, text: str, config: LanguageConfig = LanguageConfig(
     from langdetect.lang_detect_exception import LangDetectException
 
     sample = text[: config.max_chars]
-    if sum(1 for ch in sample if ch.isalpha()) < config.min_letters:
+    if sum(map(str.isalpha, sample)) < config.min_letters:
         return UNDETERMINED, 0.0
     detector = factory.create()
     detector.append(sample)
@@ -54,16 +61,26 @@ def detect_language(factory, text: str, config: LanguageConfig = LanguageConfig(
     return _TO_ISO_639_1.get(best.lang, best.lang), round(float(best.prob), 6)
 
 
+class _Factory:
+    """The shared object: a holder, since Shared keeps weak references to what it shares."""
+
+    def __init__(self):
+        self.factory = build_detector_factory()
+
+
 class _Detect(DeadLetterDoFn):
     stage = STAGE
 
     def __init__(self, config: LanguageConfig, payload_limit: int):
         super().__init__(payload_limit)
         self._config = config
+        self._shared = Shared()  # pickled with the DoFn: every copy in a process finds the same factory
+        self._holder = None
         self._factory = None
 
     def setup(self):
-        self._factory = build_detector_factory()
+        self._holder = self._shared.acquire(_Factory)
+        self._factory = self._holder.factory
 
     def handle(self, article: Article):
         code, probability = detect_language(self._factory, article.body, self._config)
