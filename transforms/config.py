@@ -185,6 +185,9 @@ class LanguageConfig:
     min_letters: int = setting(20, at_least=1)  # fewer letters than this: too little text to say -> 'und'
     min_probability: float = setting(0.5, at_least=0, at_most=1)  # below this the answer is 'und'
     max_chars: int = setting(1_000, at_least=100)  # langdetect reads at most this much of the body
+    # langdetect averages this many random walks over the text's n-grams (its own default is 7). On
+    # articles 3 give the same answers as 7 at 40% less cost (benchmarks/throughput.py, RESULTS.md).
+    trials: int = setting(3, at_least=1)
 
     def __post_init__(self):
         check_ranges(self)

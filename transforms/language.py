@@ -51,6 +51,7 @@ def detect_language(factory, text: str, config: LanguageConfig = LanguageConfig(
     if sum(map(str.isalpha, sample)) < config.min_letters:
         return UNDETERMINED, 0.0
     detector = factory.create()
+    detector.n_trial = config.trials
     detector.append(sample)
     try:
         best = detector.get_probabilities()[0]

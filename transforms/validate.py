@@ -39,7 +39,8 @@ from transforms.rejects import REJECTED, STAGE_ERROR, DeadLetterDoFn, StageOutpu
 STAGE = "validate"
 _WS = re.compile(r"\s+")
 _TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid)$", re.IGNORECASE)
-_CONTROL_OK = {"\t", "\n", "\r", "\f", "\v"}
+# Control characters (Unicode category Cc) other than \t \n \v \f \r.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 MAX_FIELD_CHARS = 4096  # id, url, title, source
 
 
@@ -107,7 +108,7 @@ def looks_binary(text: str, ratio: float) -> bool:
     sample = text[:65536]
     if not sample:
         return False
-    control = sum(1 for ch in sample if ch not in _CONTROL_OK and unicodedata.category(ch) == "Cc")
+    control = len(_CONTROL.findall(sample))
     return control / len(sample) > ratio
 
 
