@@ -6,6 +6,7 @@ usage:
   python benchmarks/throughput.py speed [--bbc DIR] [--gnad CSV] [--per-corpus N] [--workers 2]
   python benchmarks/throughput.py memory [--bbc DIR] [--per-corpus N] [--scale 10]
   python benchmarks/throughput.py one
+  python benchmarks/throughput.py shared [--threads 4]
 
 ``speed`` builds one input from each corpus (``--per-corpus`` articles, each wrapped in the page
 chrome of one of five news sites, plus 10% edited copies on other sites) and prints, per corpus:
@@ -17,7 +18,8 @@ the launcher and of each worker process.
 
 ``memory`` runs the in-process job on the input and on ``--scale`` times as much (other articles and
 copies of them) and prints both peak RSS figures. ``one`` times one article end to end (the median of
-three whole ``newsbeam run`` processes).
+three whole ``newsbeam run`` processes). ``shared`` prints the memory a worker process saves by
+sharing its models between threads.
 """
 from __future__ import annotations
 
@@ -338,6 +340,45 @@ def memory(args) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+_SHARED_CHILD = """
+import sys, threading
+from apache_beam.internal import pickler
+from transforms import entities, language
+from transforms.config import EntityConfig, LanguageConfig
+threads, shared = int(sys.argv[1]), sys.argv[2] == 'shared'
+def copies(make):
+    # shared: what a runner does, one unpickled copy of one DoFn per thread; private: a DoFn each
+    return [pickler.loads(pickler.dumps(make())) for _ in range(threads)] if shared else [make() for _ in range(threads)]
+if shared:
+    tag, detect = entities._Tag(EntityConfig(), 4096), language._Detect(LanguageConfig(), 4096)
+    tags, detects = copies(lambda: tag), copies(lambda: detect)
+else:
+    tags, detects = copies(lambda: entities._Tag(EntityConfig(), 4096)), copies(lambda: language._Detect(LanguageConfig(), 4096))
+def work(t, d):
+    t.setup(); d.setup()
+    for lang in EntityConfig().models:
+        t._model_for(lang)
+ts = [threading.Thread(target=work, args=pair) for pair in zip(tags, detects)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(open('/proc/self/status').read().split('VmRSS:')[1].split()[0])
+"""
+
+
+def shared(args) -> None:
+    """Resident memory of one worker process whose ``--threads`` threads each set up the language
+    and NER stages (both models loaded), with the models shared (as the job does) and without."""
+    from transforms.config import EntityConfig
+
+    rss = {}
+    for mode in ("private", "shared"):
+        out = subprocess.run([sys.executable, "-c", _SHARED_CHILD, str(args.threads), mode], check=True,
+                             capture_output=True, text=True, cwd=ROOT).stdout
+        rss[mode] = int(out.split()[-1]) / 1024
+    print(f"one worker process, {args.threads} threads, langdetect + NER models {', '.join(sorted(EntityConfig().models))}: "
+          f"{rss['private']:.0f} MiB with a copy per thread, {rss['shared']:.0f} MiB shared: "
+          f"{rss['private'] - rss['shared']:.0f} MiB saved per worker")
+
+
 def one(args) -> None:
     work = tempfile.mkdtemp(prefix="newsbeam-one-")
     try:
@@ -355,6 +396,8 @@ def one(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("shared")
+    p.add_argument("--threads", type=int, default=4)
     for name in ("speed", "memory", "one"):
         p = sub.add_parser(name)
         p.add_argument("--bbc", default=BBC)
@@ -365,7 +408,7 @@ def main() -> None:
         if name == "memory":
             p.add_argument("--scale", type=int, default=10)
     args = parser.parse_args()
-    {"speed": speed, "memory": memory, "one": one}[args.command](args)
+    {"speed": speed, "memory": memory, "one": one, "shared": shared}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -70,3 +70,40 @@ def test_extract_entities_transform(runner_options):
         out = p | beam.Create([EN, DE]) | ExtractEntities(RunConfig(entities=EntityConfig(batch_size=2)))
         assert_that(out.articles | beam.Map(lambda a: (a.article_id, a.entity_status, "Paris" in {e.text for e in a.entities})),
                     equal_to([("en1", "tagged", True), ("de1", "no_model", False)]))
+
+
+def _copies_set_up_in_threads(dofn, n=3):
+    """What a runner does with a DoFn: one unpickled copy per thread, each set up in its thread."""
+    import threading
+
+    from apache_beam.internal import pickler
+
+    copies = [pickler.loads(pickler.dumps(dofn)) for _ in range(n)]
+    threads = [threading.Thread(target=c.setup) for c in copies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return copies
+
+
+def test_every_thread_of_a_worker_shares_one_model(monkeypatch):
+    from transforms import entities
+
+    loads = []
+    real = entities.load_model
+
+    def counting(name):
+        loads.append(name)
+        return real(name)
+
+    monkeypatch.setattr(entities, "load_model", counting)
+    copies = _copies_set_up_in_threads(entities._Tag(EntityConfig(), 4096))
+    models = [c._model_for("en") for c in copies]
+    assert loads == [EntityConfig().models["en"]]  # loaded once, not once per thread
+    assert all(m is models[0] for m in models)
+    tagged = list(copies[1].process([EN]))
+    assert tagged[0].entity_status == "tagged" and tagged[0].entities
+    # another stage (another DoFn, not a copy) gets models of its own: its settings may differ
+    other = _copies_set_up_in_threads(entities._Tag(EntityConfig(), 4096), n=1)[0]
+    assert other._model_for("en") is not models[0]

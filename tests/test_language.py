@@ -52,3 +52,32 @@ def test_detect_language_transform(runner_options):
         out = p | beam.Create(arts) | DetectLanguage()
         assert_that(out.articles | beam.Map(lambda a: (a.article_id, a.language)),
                     equal_to([(k, k) for k in SENTENCES]))
+
+
+def test_every_thread_of_a_worker_shares_one_detector_factory(monkeypatch):
+    import threading
+
+    from apache_beam.internal import pickler
+
+    from transforms import language
+
+    built = []
+    real = language.build_detector_factory
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(language, "build_detector_factory", counting)
+    dofn = language._Detect(LanguageConfig(), 4096)
+    copies = [pickler.loads(pickler.dumps(dofn)) for _ in range(3)]
+    threads = [threading.Thread(target=c.setup) for c in copies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1
+    body = "The central bank raised interest rates again on Thursday, citing persistent inflation."
+    article = Article(article_id="a", source_file="f", text=body, content_hash="h", paragraphs=(body,))
+    answers = [next(iter(c.process(article))).language for c in copies]
+    assert answers == ["en", "en", "en"]
