@@ -4,7 +4,7 @@ with worker processes, all in one run on the same input.
 
 usage:
   python benchmarks/throughput.py speed [--bbc DIR] [--gnad CSV] [--per-corpus N] [--workers 2]
-  python benchmarks/throughput.py memory [--bbc DIR] [--per-corpus N] [--scale 10]
+  python benchmarks/throughput.py memory [--bbc DIR] [--gnad CSV] [--per-corpus N] [--scale 10]
   python benchmarks/throughput.py one
   python benchmarks/throughput.py shared [--threads 4]
 
@@ -16,8 +16,8 @@ already loaded), the whole ``newsbeam run`` in-process and with ``--workers`` wo
 time of the process, start-up included), the two ratios issue 12 sets targets for, and peak RSS of
 the launcher and of each worker process.
 
-``memory`` runs the in-process job on the input and on ``--scale`` times as much (other articles and
-copies of them) and prints both peak RSS figures. ``one`` times one article end to end (the median of
+``memory`` runs the in-process job on ``--per-corpus`` articles and on ``--scale`` times as many
+(distinct real articles of both corpora) and prints both peak RSS figures. ``one`` times one article end to end (the median of
 three whole ``newsbeam run`` processes). ``shared`` prints the memory a worker process saves by
 sharing its models between threads.
 """
@@ -304,31 +304,18 @@ def speed(args) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def mixed_articles(articles: list[tuple[str, str, list[str]]], count: int, seed: int) -> list[tuple[str, str, list[str]]]:
-    """``count`` distinct articles made of real ones: the first ``len(articles)`` as they are, the
-    rest each an article's headline and paragraphs interleaved with another's (different stories,
-    so no near-copies of each other)."""
-    rnd = random.Random(seed)
-    out = list(articles[:count])
-    while len(out) < count:
-        (name, title, body), (_, _, other) = rnd.sample(articles, 2)
-        mixed = [p for pair in zip(body, other) for p in pair] or body
-        out.append((f"{name}/mix{len(out)}", title, mixed))
-    return out
-
-
 def memory(args) -> None:
-    """Peak RSS of the in-process job on ``--per-corpus`` articles and on ``--scale`` times as many
-    distinct ones (both with 10% copies)."""
-    articles = syndicated.read_articles(args.bbc)
+    """Peak RSS of the in-process job on ``--per-corpus`` articles and on ``--scale`` times as many,
+    all distinct real articles (BBC and 10kGNAD together), each input with 10% copies."""
+    pool = syndicated.read_articles(args.bbc) + gnad_articles(args.gnad)
+    if args.per_corpus * args.scale > len(pool):
+        raise SystemExit(f"--per-corpus x --scale is more than the {len(pool)} articles of the two corpora")
     work = tempfile.mkdtemp(prefix="newsbeam-memory-")
     try:
         figures = {}
         for label, count in (("1x", args.per_corpus), (f"{args.scale}x", args.per_corpus * args.scale)):
-            records = build_records(mixed_articles(articles, count, seed=3), count)
-            path = write_jsonl(records, os.path.join(work, f"{label}.jsonl"))
-            r = run_job(path, os.path.join(work, f"out-{label}"), [])
-            figures[label] = r
+            path = write_jsonl(build_records(pool, count, seed=3), os.path.join(work, f"{label}.jsonl"))
+            r = figures[label] = run_job(path, os.path.join(work, f"out-{label}"), [])
             s = r["summary"]
             print(f"{label:>4}: {s['records_in']} records, {os.path.getsize(path) / 1e6:.1f} MB, "
                   f"{s['articles_written']} written, {s['duplicates']} duplicates, lost {lost(s)}; {r['wall']:.0f} s; "
@@ -401,9 +388,10 @@ def main() -> None:
     for name in ("speed", "memory", "one"):
         p = sub.add_parser(name)
         p.add_argument("--bbc", default=BBC)
-        p.add_argument("--per-corpus", type=int, default=2225 if name == "speed" else 500)
-        if name == "speed":
+        p.add_argument("--per-corpus", type=int, default=2225 if name == "speed" else 300)
+        if name in ("speed", "memory"):
             p.add_argument("--gnad", default=GNAD)
+        if name == "speed":
             p.add_argument("--workers", type=int, default=2)
         if name == "memory":
             p.add_argument("--scale", type=int, default=10)

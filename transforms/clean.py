@@ -84,12 +84,16 @@ class _Clean(DeadLetterDoFn):
         super().__init__(payload_limit)
         self._keep_removed = keep_removed
         self._cleaned = Metrics.counter(STAGE, "articles_cleaned")
+        self._removed: dict = {}  # reason -> its counter, made once
 
     def handle(self, article: Article, recurring: Mapping[str, frozenset] = None):
         lines = (recurring or {}).get(article.source, frozenset()) if article.source else frozenset()
         cleaned, removed = clean_article(article, lines, self._keep_removed)
         for line in removed:
-            Metrics.counter(STAGE, f"lines_removed_{line.reason}").inc()
+            counter = self._removed.get(line.reason)
+            if counter is None:
+                counter = self._removed[line.reason] = Metrics.counter(STAGE, f"lines_removed_{line.reason}")
+            counter.inc()
         if not cleaned.paragraphs:
             yield reject_article(STAGE, "empty_body", "no article body left after removing boilerplate", article,
                                  self.payload_limit)
