@@ -81,3 +81,12 @@ def test_every_thread_of_a_worker_shares_one_detector_factory(monkeypatch):
     article = Article(article_id="a", source_file="f", text=body, content_hash="h", paragraphs=(body,))
     answers = [next(iter(c.process(article))).language for c in copies]
     assert answers == ["en", "en", "en"]
+
+
+def test_supported_languages_are_iso_639_1(factory):
+    from transforms.language import supported_languages
+
+    codes = supported_languages(factory)
+    assert {"en", "fr", "de", "zh", "ko", "hi"} <= codes
+    assert "zh-cn" not in codes and "zh-tw" not in codes
+    assert all(len(c) == 2 for c in codes)

@@ -43,6 +43,11 @@ def build_detector_factory(seed: int = SEED):
     return factory
 
 
+def supported_languages(factory) -> frozenset[str]:
+    """The ISO 639-1 codes the detector can answer."""
+    return frozenset(_TO_ISO_639_1.get(code, code) for code in factory.get_lang_list())
+
+
 def detect_language(factory, text: str, config: LanguageConfig = LanguageConfig()) -> tuple[str, float]:
     """(ISO 639-1 code, probability) for ``text``, or ('und', 0.0) when it cannot be told."""
     from langdetect.lang_detect_exception import LangDetectException
