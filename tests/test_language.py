@@ -90,3 +90,12 @@ def test_supported_languages_are_iso_639_1(factory):
     assert {"en", "fr", "de", "zh", "ko", "hi"} <= codes
     assert "zh-cn" not in codes and "zh-tw" not in codes
     assert all(len(c) == 2 for c in codes)
+
+
+@pytest.mark.parametrize("code,text", [
+    ("hi", "यह एक छोटा वाक्य है।"),      # 9 letters by str.isalpha: the vowel signs are marks
+    ("zh", "今天天气很好。"),              # six characters
+    ("ko", "오늘 날씨가 좋네요."),
+])
+def test_short_sentences_in_indic_and_cjk_scripts_get_a_language(factory, code, text):
+    assert detect_language(factory, text)[0] == code

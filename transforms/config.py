@@ -182,7 +182,9 @@ class DedupeConfig:
 
 @dataclass(frozen=True)
 class LanguageConfig:
-    min_letters: int = setting(20, at_least=1)  # fewer letters than this: too little text to say -> 'und'
+    # Less text than this (transforms.language.letter_count) is too little to say: 'und'. 20 turned
+    # most short Hindi, Marathi, Chinese and Korean sentences into 'und' (benchmarks/langid.py).
+    min_letters: int = setting(10, at_least=1)
     min_probability: float = setting(0.5, at_least=0, at_most=1)  # below this the answer is 'und'
     max_chars: int = setting(1_000, at_least=100)  # langdetect reads at most this much of the body
     # langdetect averages this many random walks over the text's n-grams (its own default is 7). On
