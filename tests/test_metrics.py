@@ -36,6 +36,10 @@ def test_counters_per_stage_and_reason(tmp_path):
     assert counters[("entities", "articles_no_model")] == 2
     assert counters[("write", "rows_articles")] == 6
     assert counters[("write", "rows_rejected")] == 3
+    # Language and NER see only the articles written: never a duplicate or a rejected record.
+    detected = sum(v for (ns, name), v in counters.items() if ns == "language" and name.startswith("articles_"))
+    tagged = sum(v for (ns, name), v in counters.items() if ns == "entities" and name.startswith("articles_"))
+    assert detected == tagged == counters[("write", "rows_articles")] == 6
 
 
 def test_stage_errors_are_counted_in_every_stage(tmp_path, monkeypatch):
