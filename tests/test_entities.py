@@ -31,8 +31,27 @@ def models():
     return model_for
 
 
-def test_only_tok2vec_and_ner_are_loaded(models):
-    assert tuple(models("en").pipe_names) == KEEP_PIPES
+def test_only_ner_is_kept_when_nothing_listens_to_tok2vec(models):
+    assert tuple(models("en").pipe_names) == ("ner",)
+    assert tuple(models("fr").pipe_names) == ("ner",)
+    assert set(KEEP_PIPES) == {"tok2vec", "ner"}
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("en", "Jake Sullivan told reporters at the White House that NATO ministers would meet in Brussels "
+           "on Friday, and Apple said its profits fell in China.\n\nThe Bank of England left rates at 5%."),
+    ("fr", "Emmanuel Macron a reçu Olaf Scholz à l'Élysée mardi, a indiqué la présidence française.\n\n"
+           "La Banque centrale européenne se réunit jeudi à Francfort."),
+])
+def test_entities_are_the_same_as_with_the_shared_tok2vec(models, lang, text):
+    import spacy
+
+    full = spacy.load(EntityConfig().models[lang], exclude=["tagger", "morphologizer", "parser", "senter",
+                                                            "attribute_ruler", "lemmatizer"])
+    assert "tok2vec" in full.pipe_names
+    with_tok2vec = [(e.text, e.label_, e.start_char) for e in full(text).ents]
+    assert with_tok2vec
+    assert [(e.text, e.label_, e.start_char) for e in models(lang)(text).ents] == with_tok2vec
 
 
 def test_entities_with_offsets_into_body(models):
@@ -107,3 +126,35 @@ def test_every_thread_of_a_worker_shares_one_model(monkeypatch):
     # another stage (another DoFn, not a copy) gets models of its own: its settings may differ
     other = _copies_set_up_in_threads(entities._Tag(EntityConfig(), 4096), n=1)[0]
     assert other._model_for("en") is not models[0]
+
+
+def test_two_threads_asking_for_a_model_at_once_load_it_once(monkeypatch):
+    import threading
+    import time
+
+    from transforms import entities
+
+    loads = []
+
+    def slow_load(name):
+        loads.append(name)
+        time.sleep(0.2)  # long enough for the other thread to ask meanwhile
+        return object()
+
+    monkeypatch.setattr(entities, "load_model", slow_load)
+    models = entities.Models({"en": "some_model"})
+    start = threading.Barrier(2)
+    got = []
+
+    def ask():
+        start.wait()
+        got.append(models.get("en"))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == ["some_model"]
+    assert got[0] is got[1]
+    assert models.get("de") is None

@@ -93,9 +93,20 @@ def test_supported_languages_are_iso_639_1(factory):
 
 
 @pytest.mark.parametrize("code,text", [
-    ("hi", "यह एक छोटा वाक्य है।"),      # 9 letters by str.isalpha: the vowel signs are marks
+    ("hi", "आज मौसम अच्छा है।"),          # 9 letters by str.isalpha: the vowel signs are marks
     ("zh", "今天天气很好。"),              # six characters
     ("ko", "오늘 날씨가 좋네요."),
 ])
 def test_short_sentences_in_indic_and_cjk_scripts_get_a_language(factory, code, text):
     assert detect_language(factory, text)[0] == code
+
+
+def test_letter_count_counts_indic_vowel_signs_and_cjk_letters():
+    from transforms.language import letter_count
+
+    assert letter_count("abc def", 100) == 6
+    assert sum(map(str.isalpha, "आज मौसम अच्छा है।")) == 9
+    assert letter_count("आज मौसम अच्छा है।", 100) == 13
+    assert letter_count("今天天气很好。", 100) == 18  # six letters, three each; the full stop is none
+    assert letter_count("・゛", 100) == 0  # Japanese punctuation is not text
+    assert letter_count("cafe\u0301", 100) == 4  # a Latin accent written as a combining mark adds nothing

@@ -188,7 +188,8 @@ class LanguageConfig:
     min_probability: float = setting(0.5, at_least=0, at_most=1)  # below this the answer is 'und'
     max_chars: int = setting(1_000, at_least=100)  # langdetect reads at most this much of the body
     # langdetect averages this many random walks over the text's n-grams (its own default is 7). On
-    # articles 3 give the same answers as 7 at 40% less cost (benchmarks/throughput.py, RESULTS.md).
+    # 1,000 characters of 923 BBC and 10kGNAD articles 3 gave the same answers as 7 at 29% less cost
+    # (2.34 -> 1.67 ms, a one-off check noted in benchmarks/RESULTS.md).
     trials: int = setting(3, at_least=1)
 
     def __post_init__(self):

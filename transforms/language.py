@@ -45,18 +45,21 @@ def build_detector_factory(seed: int = SEED):
     return factory
 
 
-# Chinese, Japanese and Korean characters: one carries about as much as a short word.
-_WIDE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Chinese, Japanese and Korean letters: one carries about as much as a short word.
+_WIDE = re.compile("[\u3040-\u309a\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+                   "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]")
+# Vowel signs and other combining marks of the Indic scripts (Devanagari to Sinhala).
+_INDIC_MARKS = re.compile("[\u0900-\u0dff]")
 
 
 def letter_count(text: str, enough: int) -> int:
     """How much text there is to tell a language from: letters, plus the vowel signs of Indic
     scripts (combining marks, which ``str.isalpha`` leaves out), with each Chinese, Japanese or
-    Korean character counted three times. Counts exactly only up to ``enough``."""
+    Korean letter counted three times. Counts exactly only up to ``enough``."""
     letters = sum(map(str.isalpha, text))
     if letters >= enough:
         return letters
-    marks = sum(1 for ch in text if unicodedata.category(ch) in ("Mn", "Mc"))
+    marks = sum(1 for ch in _INDIC_MARKS.findall(text) if unicodedata.category(ch) in ("Mn", "Mc"))
     return letters + marks + 2 * len(_WIDE.findall(text))
 
 

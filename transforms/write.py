@@ -176,9 +176,10 @@ def write_part(output: str, run_id: str, table: Table, partition: str, shard: in
     flush()
     data = pa.Table.from_batches(batches, schema=schema)
     del batches
+    # Always one take, even when the rows came in order: it leaves one chunk, and the file's bytes
+    # (pages, dictionary fallback) follow the chunks, so they must not depend on the arrival order.
     order = sorted(range(len(keys)), key=keys.__getitem__)
-    if order != list(range(len(keys))):
-        data = data.take(pa.array(order, type=pa.int64()))
+    data = data.take(pa.array(order, type=pa.int64()))
     with store.create(store.join(output, rel)) as handle:
         pq.write_table(data, pa.PythonFile(handle, mode="w"), compression="snappy")
     entry = {"table": table.name, "path": rel, "rows": len(keys)}
