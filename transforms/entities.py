@@ -3,10 +3,10 @@
 Only the ``tok2vec`` and ``ner`` components are loaded, and ``tok2vec`` is dropped again when no
 component listens to it: in the small English and French models ``ner`` embeds the text itself, so
 the shared ``tok2vec`` would only cost time (a third of NER's; the entities are the same without
-it). Models load once per worker process,
-lazily, the first time a language needs one, into one :class:`Models` shared by every thread's DoFn
-instance through :class:`apache_beam.utils.shared.Shared` (nothing heavy is pickled), and articles
-go through ``nlp.pipe`` in batches built by ``beam.BatchElements``.
+it). Models load once per worker process, lazily, the first time a language needs one, into one
+:class:`Models` shared by every thread's DoFn instance through
+:class:`apache_beam.utils.shared.Shared` (nothing heavy is pickled), and articles go through
+``nlp.pipe`` in batches built by ``beam.BatchElements``.
 
 ``entity_status`` says what happened: ``tagged``, ``no_model`` (no model for that language) or
 ``undetermined_language``.

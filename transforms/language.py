@@ -101,15 +101,13 @@ class _Detect(DeadLetterDoFn):
         super().__init__(payload_limit)
         self._config = config
         self._shared = Shared()  # pickled with the DoFn: every copy in a process finds the same factory
-        self._holder = None
-        self._factory = None
+        self._holder = None  # held here: Shared keeps only a weak reference
 
     def setup(self):
         self._holder = self._shared.acquire(_Factory)
-        self._factory = self._holder.factory
 
     def handle(self, article: Article):
-        code, probability = detect_language(self._factory, article.body, self._config)
+        code, probability = detect_language(self._holder.factory, article.body, self._config)
         Metrics.counter(STAGE, f"articles_{code}").inc()
         yield article.model_copy(update={"language": code, "language_probability": probability})
 
