@@ -40,7 +40,7 @@ sys.path.insert(0, HERE)
 import pyarrow.parquet as pq  # noqa: E402
 
 import syndicated  # noqa: E402
-from common import run_newsbeam  # noqa: E402
+from common import run_newsbeam, write_jsonl  # noqa: E402
 from textgen import story  # noqa: E402
 
 NO_NER = ["--ner-model", "en=", "--ner-model", "fr=", "--runner=FnApiRunner"]
@@ -49,14 +49,6 @@ START = datetime.date(2025, 1, 1)
 
 def day(n: int) -> str:
     return (START + datetime.timedelta(days=n - 1)).isoformat()
-
-
-def write_jsonl(path: str, records: list[dict]) -> str:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path
 
 
 def rows(lake: str, table: str, date: str) -> list[dict]:
@@ -77,12 +69,6 @@ def dated_bytes(lake: str, date: str) -> dict[str, bytes]:
 # --------------------------------------------------------------------------------------
 # quality
 
-def page_record(rnd, site, key, title, paragraphs, teasers, url=None):
-    host = f"site{site}.example"
-    return {"id": key, "url": url or f"https://{host}/{key}", "source": host,
-            "text": syndicated.render(rnd, site, title, paragraphs, teasers)}
-
-
 def quality(corpus: str) -> None:
     sys.path.insert(0, HERE)
     from dedupe import corpus_copies  # noqa: E402  (the same rule the dedupe benchmark uses)
@@ -95,7 +81,7 @@ def quality(corpus: str) -> None:
     extra = [body[0] for _, _, body in articles[:200]]
     first, rest = articles[:1100], articles[1100:2225]
     story_of = components_of(corpus_copies(articles))
-    day1 = [page_record(rnd, rnd.randrange(len(syndicated.SITES)), f"a{i}", title, body, teasers)
+    day1 = [syndicated.page_record(rnd, rnd.randrange(len(syndicated.SITES)), f"a{i}", title, body, teasers)
             for i, (_, title, body) in enumerate(first)]
     exact = rnd.sample(range(len(first)), 300)
     edited = rnd.sample([i for i in range(len(first)) if i not in set(exact)], 400)
@@ -104,8 +90,8 @@ def quality(corpus: str) -> None:
         _, title, body = first[i]
         t, paragraphs, _ = syndicated.edit(rnd, title, body, extra)
         site = (int(day1[i]["source"][4]) + 1 + rnd.randrange(len(syndicated.SITES) - 1)) % len(syndicated.SITES)
-        day2.append(page_record(rnd, site, f"e{i}", t, paragraphs, teasers))
-    day2 += [page_record(rnd, rnd.randrange(len(syndicated.SITES)), f"n{i}", title, body, teasers)
+        day2.append(syndicated.page_record(rnd, site, f"e{i}", t, paragraphs, teasers))
+    day2 += [syndicated.page_record(rnd, rnd.randrange(len(syndicated.SITES)), f"n{i}", title, body, teasers)
              for i, (_, title, body) in enumerate(rest)]
     work = tempfile.mkdtemp(prefix="newsbeam-lake-quality-")
     lake = os.path.join(work, "lake")
@@ -160,7 +146,7 @@ def generated_page(rnd: random.Random, key: str, paragraphs: list[str] | None = 
     site = rnd.randrange(len(syndicated.SITES) - 2)  # the English-language sites
     paragraphs = paragraphs or story(key, paragraphs=paragraph_count(key))
     title = title or f"Report {hashlib.sha1(key.encode()).hexdigest()[:6]} on the harbour plans"
-    return page_record(rnd, site, key, title, paragraphs, [f"Other story {n}" for n in range(40)])
+    return syndicated.page_record(rnd, site, key, title, paragraphs, [f"Other story {n}" for n in range(40)])
 
 
 def build_lake(lake: str, days: int, per_day: int) -> None:

@@ -130,6 +130,14 @@ def render(rnd: random.Random, site: int, title: str, paragraphs: list[str], tea
     return "\n\n".join(lines) + "\n"
 
 
+def page_record(rnd: random.Random, site: int, key: str, title: str, paragraphs: list[str], teasers: list[str],
+                url: str | None = None) -> dict:
+    """A JSONL input record: the page of ``title``/``paragraphs`` as site ``site`` renders it."""
+    host = f"site{site}.example"
+    return {"id": key, "url": url or f"https://{host}/{key}", "source": host,
+            "text": render(rnd, site, title, paragraphs, teasers)}
+
+
 def edit(rnd: random.Random, title: str, paragraphs: list[str], extra_pool: list[str]) -> tuple[str, list[str], list[str]]:
     """A syndicated copy: one to three of the edits syndication makes."""
     kinds = rnd.sample(["headline", "cut", "add", "typos", "quotes", "correction"], rnd.randint(1, 3))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import json
 import os
 import random
 import re
@@ -35,14 +34,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import syndicated  # noqa: E402
-from common import NEWSBEAM, ROOT, lost  # noqa: E402
+from common import ROOT, lost, run_newsbeam, write_jsonl  # noqa: E402
 
 BBC = os.path.join(ROOT, "..", "shared", "corpora", "bbc-news")
 GNAD = os.path.join(ROOT, "..", "shared", "corpora", "10kgnad-de-news", "test.csv")
@@ -76,26 +74,14 @@ def build_records(articles: list[tuple[str, str, list[str]]], count: int, seed: 
     extra = [p for _, _, body in rnd.sample(articles, min(200, len(articles))) for p in body[:1]]
     records = []
     sites = len(syndicated.SITES)
-
-    def record(key, site, title, paragraphs):
-        host = f"site{site}.example"
-        return {"id": key, "url": f"https://{host}/{key}", "source": host,
-                "text": syndicated.render(rnd, site, title, paragraphs, teasers)}
-
     for name, title, body in chosen:
         site = rnd.randrange(sites)
-        records.append(record(name, site, title, body))
+        records.append(syndicated.page_record(rnd, site, name, title, body, teasers))
         if rnd.random() < COPY_SHARE:
             title2, body2, _ = syndicated.edit(rnd, title, body, extra)
-            records.append(record(name + "/copy", (site + rnd.randrange(1, sites)) % sites, title2, body2))
+            records.append(syndicated.page_record(rnd, (site + rnd.randrange(1, sites)) % sites, name + "/copy",
+                                                  title2, body2, teasers))
     return records
-
-
-def write_jsonl(records: list[dict], path: str) -> str:
-    with open(path, "w", encoding="utf-8") as handle:
-        for r in records:
-            handle.write(json.dumps(r, ensure_ascii=False) + "\n")
-    return path
 
 
 # ------------------------------------------------------------------------------------------ measuring
@@ -110,74 +96,12 @@ def best_of(fn: Callable[[], object], repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every live process below ``pid`` (a child may be started by any thread, so /proc/*/stat)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        kids = parents.get(todo.pop(), [])
-        out += kids
-        todo += kids
-    return out
-
-
-def _peak_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def run_job(input_path: str, output: str, flags: list[str]) -> dict:
     """One ``newsbeam run`` process: run.json, wall seconds, peak RSS (MiB) of the launcher and of
     each worker process it started (read from /proc while they live)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([NEWSBEAM, "run", "--input", input_path, "--output", output, *flags],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    workers: dict[int, int] = {}
-    stop = threading.Event()
-
-    launcher = [0]
-
-    def watch():
-        while not stop.is_set():
-            launcher[0] = max(launcher[0], _peak_kib(proc.pid))
-            for child in _descendants(proc.pid):
-                peak = _peak_kib(child)
-                if peak:
-                    workers[child] = max(workers.get(child, 0), peak)
-            stop.wait(0.25)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    stop.set()
-    watcher.join()
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise SystemExit(f"newsbeam failed with {flags}: exit {code}\n{stderr.decode()[-3000:]}")
-    with open(os.path.join(output, "run.json"), encoding="utf-8") as handle:
-        summary = json.load(handle)
-    # Workers are the launcher's big children (the pip/`python -c` helpers Beam starts are small).
-    big = sorted((kib / 1024 for kib in workers.values() if kib > 100 * 1024), reverse=True)
-    # VmHWM of the launcher itself, read while it ran (wait4's figure would include its children).
-    return {"summary": summary, "wall": wall, "launcher_mib": (launcher[0] or usage.ru_maxrss) / 1024,
-            "worker_mib": big}
+    peaks: dict = {}
+    summary, wall, _ = run_newsbeam(input_path, output, flags, peaks=peaks)
+    return {"summary": summary, "wall": wall, "launcher_mib": peaks["launcher"], "worker_mib": peaks["workers"]}
 
 
 def stage_times(path: str, tagged_ids: set[str]) -> dict:
@@ -261,7 +185,7 @@ def speed(args) -> None:
           f"each in one site's chrome, + {COPY_SHARE:.0%} edited copies", flush=True)
     try:
         for name, articles in corpora.items():
-            path = write_jsonl(build_records(articles, args.per_corpus), os.path.join(work, "input.jsonl"))
+            path = write_jsonl(os.path.join(work, "input.jsonl"), build_records(articles, args.per_corpus))
             mb = os.path.getsize(path) / 1e6
             print(f"\n## {name}: {mb:.1f} MB", flush=True)
             jobs = {"in-process": [],
@@ -313,7 +237,7 @@ def memory(args) -> None:
     try:
         figures = {}
         for label, count in (("1x", args.per_corpus), (f"{args.scale}x", args.per_corpus * args.scale)):
-            path = write_jsonl(build_records(pool, count, seed=3), os.path.join(work, f"{label}.jsonl"))
+            path = write_jsonl(os.path.join(work, f"{label}.jsonl"), build_records(pool, count, seed=3))
             r = figures[label] = run_job(path, os.path.join(work, f"out-{label}"), [])
             s = r["summary"]
             print(f"{label:>4}: {s['records_in']} records, {os.path.getsize(path) / 1e6:.1f} MB, "
@@ -369,7 +293,7 @@ def one(args) -> None:
     work = tempfile.mkdtemp(prefix="newsbeam-one-")
     try:
         articles = syndicated.read_articles(args.bbc)
-        path = write_jsonl(build_records(articles, 1), os.path.join(work, "one.jsonl"))
+        path = write_jsonl(os.path.join(work, "one.jsonl"), build_records(articles, 1))
         walls, runs = [], []
         for i in range(3):
             r = run_job(path, os.path.join(work, f"out-{i}"), [])
