@@ -3,7 +3,8 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.language import DetectLanguage, LanguageConfig, build_detector_factory, detect_language
+from transforms.language import (DetectLanguage, LanguageConfig, Votes, build_detector_factory, build_detectors,
+                                 decide, detect_language)
 from transforms.records import Article
 
 SENTENCES = {
@@ -19,26 +20,31 @@ def factory():
     return build_detector_factory()
 
 
+@pytest.fixture(scope="module")
+def detectors():
+    return build_detectors()
+
+
 @pytest.mark.parametrize("code", sorted(SENTENCES))
-def test_detects_language_with_probability(factory, code):
-    lang, prob = detect_language(factory, SENTENCES[code])
-    assert lang == code and prob > 0.9
+def test_detects_language_with_probability(detectors, code):
+    lang, prob, others = detect_language(detectors, SENTENCES[code])
+    assert lang == code and prob > 0.9 and others == ()
 
 
 @pytest.mark.parametrize("text", ["", "12345 67890 2024-01-01", "https://x.org/1/2/3", "🙂🙂🙂🙂", "Ok."])
-def test_no_letters_or_too_little_text_is_und(factory, text):
-    assert detect_language(factory, text) == ("und", 0.0)
+def test_no_letters_or_too_little_text_is_und(detectors, text):
+    assert detect_language(detectors, text) == ("und", 0.0, ())
 
 
-def test_same_answer_every_time_and_across_factories(factory):
+def test_same_answer_every_time_and_across_detectors(detectors):
     mixed = "Hello bonjour hallo hola ciao " * 3
-    first = detect_language(factory, mixed)
-    assert all(detect_language(factory, mixed) == first for _ in range(5))
-    assert detect_language(build_detector_factory(), mixed) == first
+    first = detect_language(detectors, mixed)
+    assert all(detect_language(detectors, mixed) == first for _ in range(5))
+    assert detect_language(build_detectors(), mixed) == first
 
 
-def test_chinese_is_iso_639_1(factory):
-    assert detect_language(factory, "北京市政府周二宣布将在明年扩建地铁网络，新增三条线路连接机场和新城区。")[0] == "zh"
+def test_chinese_is_iso_639_1(detectors):
+    assert detect_language(detectors, "北京市政府周二宣布将在明年扩建地铁网络，新增三条线路连接机场和新城区。")[0] == "zh"
 
 
 def test_config_is_validated():
@@ -97,8 +103,8 @@ def test_supported_languages_are_iso_639_1(factory):
     ("zh", "今天天气很好。"),              # six characters
     ("ko", "오늘 날씨가 좋네요."),
 ])
-def test_short_sentences_in_indic_and_cjk_scripts_get_a_language(factory, code, text):
-    assert detect_language(factory, text)[0] == code
+def test_short_sentences_in_indic_and_cjk_scripts_get_a_language(detectors, code, text):
+    assert detect_language(detectors, text)[0] == code
 
 
 def test_letter_count_counts_indic_vowel_signs_and_cjk_letters():
@@ -110,3 +116,61 @@ def test_letter_count_counts_indic_vowel_signs_and_cjk_letters():
     assert letter_count("今天天气很好。", 100) == 18  # six letters, three each; the full stop is none
     assert letter_count("・゛", 100) == 0  # Japanese punctuation is not text
     assert letter_count("cafe\u0301", 100) == 4  # a Latin accent written as a combining mark adds nothing
+
+
+# Languages langdetect does not know, named when CLD2 and py3langid agree; Norwegian as nb or nn.
+@pytest.mark.parametrize("code,text", [
+    ("is", "Ríkisstjórnin kynnti í gær nýja áætlun um byggingu íbúða fyrir ungt fólk á höfuðborgarsvæðinu og úti á landi."),
+    ("eu", "Udalak asteartean onartu zuen aurrekontu berria, eskolei eta errepideei buruzko eztabaida luze baten ondoren."),
+    ("nn", "Kommunestyret vedtok tysdag det nye budsjettet etter ein lang debatt om skulane og vegane i bygda."),
+    ("nb", "Bystyret vedtok tirsdag det nye budsjettet etter en lang debatt om skolene og veiene i byen."),
+])
+def test_languages_langdetect_does_not_know(detectors, code, text):
+    assert code not in detectors.langdetect.get_lang_list()
+    assert detect_language(detectors, text).language == code
+
+
+def test_mixed_article_gets_the_language_of_most_of_it_and_lists_the_other(detectors):
+    english = SENTENCES["en"] + " "
+    french = SENTENCES["fr"] + " "
+    start_in_english = english * 12 + "\n\n" + french * 30  # langdetect reads only the English start
+    assert len(english * 12) > LanguageConfig().max_chars
+    found = detect_language(detectors, start_in_english)
+    assert found.language == "fr" and found.other_languages == ("en",)
+    assert detect_language(detectors, french * 30 + english).other_languages == ()  # one sentence is under 10%
+
+
+@pytest.mark.parametrize("votes,expected", [
+    # langdetect, p, CLD2, reliable, py3langid, p
+    (Votes(None, 0.0, "is", True, "is", 0.99), "und"),   # langdetect has no answer
+    (Votes("sv", 0.99, "is", True, "is", 0.99), "is"),   # two agree on a language langdetect lacks
+    (Votes("hr", 0.99, "bs", True, "hr", 0.90), "hr"),   # py3langid sides with langdetect, and is sure
+    (Votes("hr", 0.99, "bs", True, "hr", 0.40), "und"),  # ... but not sure: they disagree
+    (Votes("sw", 0.99, "ts", True, "xh", 0.60), "und"),  # three answers
+    (Votes("sw", 0.99, "ts", False, "xh", 0.60), "sw"),  # CLD2 unsure: langdetect stands
+    (Votes("es", 0.90, "ca", True, "ca", 0.80), "ca"),   # the other two agree on a known language
+    (Votes("es", 0.90, "ca", True, "pt", 0.80), "es"),
+    (Votes("tr", 0.99, None, False, "kk", 0.95), "kk"),  # CLD2 silent, py3langid sure of an unknown one
+    (Votes("tr", 0.99, None, False, "kk", 0.50), "tr"),
+])
+def test_decision_rules(detectors, votes, expected):
+    language, probability = decide(votes, detectors.known)
+    assert language == expected
+    assert probability == {"und": 0.0, votes.langdetect: votes.langdetect_probability}.get(
+        language, votes.langid_probability)
+
+
+def test_other_languages_reach_the_articles_table(runner_options):
+    import pyarrow as pa
+
+    from transforms.schema import arrow_schema
+    from transforms.records import ArticleRow
+    from transforms.write import article_row
+
+    body = SENTENCES["de"] * 20 + "\n\n" + SENTENCES["en"] * 8
+    article = Article(article_id="m", source_file="f", text=body, content_hash="m", paragraphs=tuple(body.split("\n\n")))
+    with TestPipeline(options=runner_options) as p:
+        out = p | beam.Create([article]) | DetectLanguage()
+        assert_that(out.articles | beam.Map(lambda a: (a.language, article_row(a).other_languages)),
+                    equal_to([("de", ["en"])]))
+    assert arrow_schema(ArticleRow).field("other_languages").type == pa.list_(pa.string())

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.dedupe import decide, fingerprint
-from transforms.language import build_detector_factory, detect_language
+from transforms.language import build_detectors, detect_language
 from transforms.read import bounded_lines, decode_bytes
 from transforms.records import Article, RawRecord, RejectedRow
 from transforms.validate import article_id, canonical_url, content_hash, validate_record
@@ -104,15 +104,16 @@ def test_partition_folder_never_escapes(value):
 
 
 @pytest.fixture(scope="module")
-def factory():
-    return build_detector_factory()
+def detectors():
+    return build_detectors()
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
 @given(text=ANY_TEXT)
-def test_language_never_raises(factory, text):
-    code, prob = detect_language(factory, text)
-    assert (code == "und" and prob == 0.0) or (code.isalpha() and 0.5 <= prob <= 1.0)
+def test_language_never_raises(detectors, text):
+    code, prob, others = detect_language(detectors, text)
+    assert (code == "und" and prob == 0.0) or (len(code) == 2 and code.isalpha() and 0.0 < prob <= 1.0)
+    assert code not in others and all(len(c) == 2 for c in others)
 
 
 @pytest.fixture(scope="module")

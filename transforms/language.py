@@ -1,20 +1,43 @@
-"""Language: langdetect on the cleaned body, made deterministic and thread-safe.
+"""Language: langdetect on the cleaned body, checked by two more detectors, deterministic and thread-safe.
 
-langdetect's module-level detector is shared and random unless seeded. The stage builds a private
-``DetectorFactory`` (profiles loaded in sorted order, seed fixed), once per worker process: every
-thread's DoFn instance gets the same one through :class:`apache_beam.utils.shared.Shared`. That is
-safe because the factory is read-only once loaded and each detection makes its own ``Detector``,
-which draws from its own ``random.Random`` seeded from the factory, so the same body gets the same
-answer on any runner, with any number of threads.
+langdetect (the primary detector) reads the first ``max_chars`` characters of the body (default
+1,000): its cost grows with the text it reads, and the start of an article tells its language as
+well as the whole. Its module-level detector is shared and random unless seeded, so the stage builds
+a private ``DetectorFactory`` (profiles loaded in sorted order, seed fixed). Each detection makes its
+own ``Detector``, which draws from its own ``random.Random`` seeded from the factory: the same body
+gets the same answer on any runner, with any number of threads.
 
-Only the first ``max_chars`` characters of the body are read (default 1,000): langdetect's cost
-grows with the text it reads, and the start of an article tells its language as well as the whole.
+langdetect knows 55 languages and answers one of them for any text. Two detectors that ship their
+models on PyPI vote beside it, on up to ``vote_chars`` characters of the body:
+
+* CLD2 (``pycld2``), which knows about 80 languages more, says when it is reliable and, for a
+  mixed text, gives each language's share of it.
+* py3langid (a langid.py model), which gives a probability.
+
+The rules, in order (:func:`decide`):
+
+1. langdetect has no answer (too few letters, or no language reaches ``min_probability``): ``und``.
+2. CLD2 is reliable and names a language langdetect does not know: that language if py3langid
+   agrees; langdetect's answer if py3langid agrees with langdetect with at least
+   ``keep_probability``; otherwise the detectors disagree and the answer is ``und``.
+3. CLD2 is reliable and py3langid agrees with it on another language langdetect knows (for a mixed
+   article, the language of most of it when langdetect read the start in another): theirs.
+4. CLD2 has no answer and py3langid names, with at least ``keep_probability``, a language langdetect
+   does not know: py3langid's.
+5. Otherwise langdetect's answer.
+
+Codes are ISO 639-1; a language without one (CLD2 and py3langid know some) gives ``und``. Norwegian
+is written ``nb`` (Bokmål, the usual written standard) or ``nn`` (Nynorsk,
+when the rules above find it). ``language_probability`` is the probability of a detector that gave
+the answer: langdetect's, or py3langid's when the other two decided. ``other_languages`` lists the
+other languages that CLD2 finds in at least ``other_share`` of the text.
 """
 from __future__ import annotations
 
 import os
 import re
 import unicodedata
+from typing import NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -27,8 +50,17 @@ from transforms.rejects import REJECTED, DeadLetterDoFn, StageOutput, mark_stage
 STAGE = "language"
 UNDETERMINED = "und"
 SEED = 0
-# langdetect reports Chinese as zh-cn / zh-tw; ISO 639-1 has one code for it.
-_TO_ISO_639_1 = {"zh-cn": "zh", "zh-tw": "zh"}
+# The detectors' own spellings of a language, to ISO 639-1: langdetect's zh-cn / zh-tw and no,
+# CLD2's iw, jw, zh-Hant and sr-ME.
+_TO_ISO_639_1 = {"zh-cn": "zh", "zh-tw": "zh", "zh-Hant": "zh", "no": "nb", "iw": "he", "jw": "jv", "sr-ME": "sr"}
+
+
+def iso_639_1(code: Optional[str]) -> Optional[str]:
+    """A detector's code as ISO 639-1, or None (unknown, or a language without a two-letter code)."""
+    if not code:
+        return None
+    code = _TO_ISO_639_1.get(code, code)
+    return code if len(code) == 2 and code.isalpha() and code.islower() else None
 
 
 def build_detector_factory(seed: int = SEED):
@@ -43,6 +75,22 @@ def build_detector_factory(seed: int = SEED):
     factory.load_json_profile(profiles)
     factory.seed = seed
     return factory
+
+
+class Detectors:
+    """The three detectors of one worker process; read-only once built, so threads share them."""
+
+    def __init__(self, seed: int = SEED):
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        self.langdetect = build_detector_factory(seed)
+        self.langid = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        # What langdetect knows, in the codes this module writes (nb for its Norwegian).
+        self.known = frozenset(iso_639_1(code) for code in self.langdetect.get_lang_list())
+
+
+def build_detectors(seed: int = SEED) -> Detectors:
+    return Detectors(seed)
 
 
 # Chinese, Japanese and Korean letters: one carries about as much as a short word.
@@ -64,34 +112,107 @@ def letter_count(text: str, enough: int) -> int:
 
 
 def supported_languages(factory) -> frozenset[str]:
-    """The ISO 639-1 codes the detector can answer."""
-    return frozenset(_TO_ISO_639_1.get(code, code) for code in factory.get_lang_list())
+    """The languages langdetect can answer, as it names them (``no`` for Norwegian), zh for Chinese."""
+    return frozenset({"zh-cn": "zh", "zh-tw": "zh"}.get(code, code) for code in factory.get_lang_list())
 
 
-def detect_language(factory, text: str, config: LanguageConfig = LanguageConfig()) -> tuple[str, float]:
-    """(ISO 639-1 code, probability) for ``text``, or ('und', 0.0) when it cannot be told."""
+class Detected(NamedTuple):
+    language: str
+    probability: float
+    other_languages: tuple[str, ...] = ()
+
+
+class Votes(NamedTuple):
+    """What each detector said: langdetect (code, probability), CLD2 (the language of most of the
+    text, and whether it is reliable), py3langid (code, probability). Codes as :func:`iso_639_1` gives them."""
+
+    langdetect: Optional[str]
+    langdetect_probability: float
+    cld2: Optional[str]
+    cld2_reliable: bool
+    langid: Optional[str]
+    langid_probability: float
+
+
+def decide(votes: Votes, known: frozenset, config: LanguageConfig = LanguageConfig()) -> tuple[str, float]:
+    """The rules of the module docstring: (language, probability)."""
+    ld, cld2, langid = votes.langdetect, votes.cld2, votes.langid
+    if ld is None:
+        return UNDETERMINED, 0.0
+    answer = (ld, votes.langdetect_probability)
+    if cld2 is not None and votes.cld2_reliable and cld2 not in known:
+        if langid == cld2:
+            answer = (cld2, votes.langid_probability)
+        elif langid != ld or votes.langid_probability < config.keep_probability:
+            answer = (UNDETERMINED, 0.0)
+    elif cld2 is not None and votes.cld2_reliable and langid == cld2 and cld2 != ld:
+        answer = (cld2, votes.langid_probability)
+    elif votes.cld2 is None and langid is not None and langid not in known \
+            and votes.langid_probability >= config.keep_probability:
+        answer = (langid, votes.langid_probability)
+    return answer[0], round(float(answer[1]), 6)
+
+
+def _langdetect(factory, sample: str, config: LanguageConfig) -> tuple[Optional[str], float]:
     from langdetect.lang_detect_exception import LangDetectException
 
-    sample = text[: config.max_chars]
-    if letter_count(sample, config.min_letters) < config.min_letters:
-        return UNDETERMINED, 0.0
     detector = factory.create()
     detector.n_trial = config.trials
     detector.append(sample)
     try:
         best = detector.get_probabilities()[0]
     except (LangDetectException, IndexError):
-        return UNDETERMINED, 0.0
+        return None, 0.0
     if best.prob < config.min_probability:
-        return UNDETERMINED, 0.0
-    return _TO_ISO_639_1.get(best.lang, best.lang), round(float(best.prob), 6)
+        return None, 0.0
+    return iso_639_1(best.lang), best.prob
 
 
-class _Factory:
+def cld2_shares(text: str) -> tuple[bool, dict[str, float]]:
+    """CLD2 on ``text``: whether it is reliable, and the share of the text (CLD2 counts bytes) of each
+    language it names, most first (at most three; what it cannot tell, or has no ISO 639-1 code
+    for, is left out)."""
+    import pycld2
+
+    data = text.encode("utf-8", "replace")  # lone surrogates become '?': CLD2 takes valid UTF-8 only
+    try:
+        reliable, _, details = pycld2.detect(data)
+    except pycld2.error:  # e.g. control characters CLD2 refuses: no answer from it
+        return False, {}
+    shares: dict[str, float] = {}
+    for _, code, percent, _ in details:
+        code = iso_639_1(code) if code != "un" else None
+        if code is not None and percent > 0:
+            shares[code] = shares.get(code, 0.0) + percent / 100
+    return bool(reliable), shares
+
+
+def detect_language(detectors: Detectors, text: str, config: LanguageConfig = LanguageConfig()) -> Detected:
+    """The language of ``text`` (ISO 639-1, or 'und' when it cannot be told), its probability, and
+    the other languages of a mixed text."""
+    sample = text[: config.max_chars]
+    if letter_count(sample, config.min_letters) < config.min_letters:
+        return Detected(UNDETERMINED, 0.0)
+    ld, ld_probability = _langdetect(detectors.langdetect, sample, config)
+    if ld is None:
+        return Detected(UNDETERMINED, 0.0)
+    voted = text[: config.vote_chars]
+    reliable, shares = cld2_shares(voted)
+    top = next(iter(shares), None)
+    ranked = detectors.langid.rank(voted)
+    langid, langid_probability = (iso_639_1(ranked[0][0]), float(ranked[0][1])) if ranked else (None, 0.0)
+    language, probability = decide(Votes(ld, ld_probability, top, reliable, langid, langid_probability),
+                                   detectors.known, config)
+    others = tuple(code for code, share in shares.items()
+                   if code is not None and code != language and share >= config.other_share)
+    return Detected(language, probability, others)
+
+
+class _Holder:
     """The shared object: a holder, since Shared keeps weak references to what it shares."""
 
     def __init__(self):
-        self.factory = build_detector_factory()
+        self.detectors = build_detectors()
 
 
 class _Detect(DeadLetterDoFn):
@@ -100,16 +221,17 @@ class _Detect(DeadLetterDoFn):
     def __init__(self, config: LanguageConfig, payload_limit: int):
         super().__init__(payload_limit)
         self._config = config
-        self._shared = Shared()  # pickled with the DoFn: every copy in a process finds the same factory
+        self._shared = Shared()  # pickled with the DoFn: every copy in a process finds the same detectors
         self._holder = None  # held here: Shared keeps only a weak reference
 
     def setup(self):
-        self._holder = self._shared.acquire(_Factory)
+        self._holder = self._shared.acquire(_Holder)
 
     def handle(self, article: Article):
-        code, probability = detect_language(self._holder.factory, article.body, self._config)
-        Metrics.counter(STAGE, f"articles_{code}").inc()
-        yield article.model_copy(update={"language": code, "language_probability": probability})
+        found = detect_language(self._holder.detectors, article.body, self._config)
+        Metrics.counter(STAGE, f"articles_{found.language}").inc()
+        yield article.model_copy(update={"language": found.language, "language_probability": found.probability,
+                                         "other_languages": found.other_languages})
 
     def on_fault(self, article: Article, exc: BaseException) -> list:
         Metrics.counter(STAGE, f"articles_{UNDETERMINED}").inc()

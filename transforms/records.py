@@ -139,6 +139,7 @@ class Article(BaseModel):
     # Language
     language: Optional[str] = None
     language_probability: Optional[float] = None
+    other_languages: tuple[str, ...] = ()
     # Entities
     entity_status: Optional[str] = None
     entities: tuple[Entity, ...] = ()
@@ -170,8 +171,12 @@ class ArticleRow(BaseModel):
     published_at: Optional[datetime] = Field(None, description="Publication time given in the input, UTC.")
     published_text: Optional[str] = Field(None, description="Date line found in the page text, as written.")
     body: str = Field(description="Cleaned article body; paragraphs separated by a blank line.")
-    language: str = Field(description="ISO 639-1 code from langdetect, or 'und'. Hive partition column.")
-    language_probability: float = Field(description="langdetect's probability for that language (0 for 'und').")
+    language: str = Field(description="ISO 639-1 code (langdetect, checked by CLD2 and py3langid), or 'und'. Hive "
+                                      "partition column.")
+    language_probability: float = Field(description="Probability of a detector that gave that language: langdetect's, or "
+                                                    "py3langid's when CLD2 and py3langid overruled it (0 for 'und').")
+    other_languages: list[str] = Field(default_factory=list, description="Other languages of a mixed body, each in at "
+                                       "least 10% of the text (CLD2), most first.")
     entity_status: str = Field(description="'tagged', 'no_model' (no NER model for the language) or 'undetermined_language'.")
     entities: list[Entity] = Field(default_factory=list, description="Entity mentions with offsets into body.")
     char_count: int = Field(description="Characters in body.")

@@ -89,6 +89,7 @@ def article_row(article: Article) -> ArticleRow:
         body=body,
         language=article.language or "und",
         language_probability=article.language_probability or 0.0,
+        other_languages=list(article.other_languages),
         entity_status=article.entity_status or "undetermined_language",
         entities=list(article.entities),
         char_count=len(body),
