@@ -103,7 +103,7 @@ def test_the_report_prints_the_numbers_of_the_run(seeds_out, tmp_path):
     reason, n = removed.most_common(1)[0]
     assert f"removed lines by reason: {reason} {n}" in text
     assert "most syndicated stories" in text and "Astronomers spot water vapour" in text
-    assert re.search(r"person: .*Kirby \(3\)", text)
+    assert re.search(r"person: .*John Kirby \(4\)", text)  # "John Kirby" once, then "Kirby" three times
     assert f"HTML report: {tmp_path / 'r.html'}" in text
 
 

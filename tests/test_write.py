@@ -22,7 +22,8 @@ def test_arrow_schema_is_derived_from_the_models():
     assert schema.field("source_line").nullable
     assert schema.field("entities").type == pa.list_(pa.struct([
         pa.field("text", pa.string(), nullable=False), pa.field("label", pa.string(), nullable=False),
-        pa.field("start", pa.int64(), nullable=False), pa.field("end", pa.int64(), nullable=False)]))
+        pa.field("start", pa.int64(), nullable=False), pa.field("end", pa.int64(), nullable=False),
+        pa.field("canonical", pa.string(), nullable=False)]))
     assert set(schema.names) == set(ArticleRow.model_fields)
     assert "language" not in TABLES["articles"].schema.names  # it is the Hive partition
 
@@ -33,6 +34,18 @@ def test_entity_rows_count_mentions_per_distinct_entity():
     a = Article(article_id="a", source_file="f", text="t", content_hash="h", language="en", entities=ents)
     rows = [(r.text, r.label, r.mentions, r.first_start) for r in entity_rows(a)]
     assert rows == [("Paris", "GPE", 2, 0), ("Kirby", "PERSON", 1, 10)]
+
+
+def test_entity_rows_group_mentions_by_canonical_name():
+    ents = (Entity(text="Jake Sullivan", label="PERSON", start=0, end=13),
+            Entity(text="White House", label="ORG", start=30, end=41),
+            Entity(text="Sullivan", label="PERSON", start=50, end=58, canonical="Jake Sullivan"),
+            Entity(text="Sullivan", label="PERSON", start=70, end=78, canonical="Jake Sullivan"))
+    a = Article(article_id="a", source_file="f", text="t", content_hash="h", language="en", entities=ents)
+    rows = [(r.text, r.label, r.mentions, r.first_start, r.forms) for r in entity_rows(a)]
+    assert rows == [("Jake Sullivan", "PERSON", 3, 0, ["Jake Sullivan", "Sullivan"]),
+                    ("White House", "ORG", 1, 30, ["White House"])]
+    assert TABLES["entities"].schema.field("forms").type == pa.list_(pa.string())
 
 
 @pytest.mark.parametrize("value,folder", [("en", "language=en"), ("../../x", "language=und"), ("", "language=und"),

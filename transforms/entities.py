@@ -21,6 +21,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
 from transforms.config import DEFAULT_NER_MODELS, EntityConfig, RunConfig
+from transforms.entity_links import Mention, link, ner_view
 from transforms.language import UNDETERMINED
 from transforms.progress import Progress
 from transforms.records import Article, Entity
@@ -49,8 +50,12 @@ def load_model(name: str):
     return nlp
 
 
-def entities_of(doc) -> tuple[Entity, ...]:
-    return tuple(Entity(text=e.text, label=e.label_, start=e.start_char, end=e.end_char) for e in doc.ents)
+def entities_of(body: str, doc) -> tuple[Entity, ...]:
+    """The model's mentions in ``doc`` (which read :func:`ner_view` of ``body``), linked across the
+    article (:func:`transforms.entity_links.link`), with offsets into and text from ``body``."""
+    mentions = [Mention(e.start_char, e.end_char, e.label_) for e in doc.ents]
+    return tuple(Entity(text=m.text, label=m.label, start=m.start, end=m.end, canonical=m.canonical)
+                 for m in link(body, mentions, view=doc.text))
 
 
 def tag_batch(articles: Iterable[Article], model_for, batch_size: int) -> list[Article]:
@@ -68,9 +73,10 @@ def tag_batch(articles: Iterable[Article], model_for, batch_size: int) -> list[A
             by_language.setdefault(lang, []).append(index)
     for lang, indexes in sorted(by_language.items()):
         nlp = model_for(lang)
-        docs = nlp.pipe((articles[i].body for i in indexes), batch_size=batch_size)
+        docs = nlp.pipe((ner_view(articles[i].body) for i in indexes), batch_size=batch_size)
         for i, doc in zip(indexes, docs):
-            out[i] = articles[i].model_copy(update={"entity_status": TAGGED, "entities": entities_of(doc)})
+            out[i] = articles[i].model_copy(update={"entity_status": TAGGED,
+                                                    "entities": entities_of(articles[i].body, doc)})
     return [out[i] for i in range(len(articles))]
 
 

@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timezone
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
 
 InputFormat = Literal["txt", "jsonl", "parquet"]
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -91,7 +91,9 @@ class ArticleInput(BaseModel):
 
 
 class Entity(BaseModel):
-    """One entity mention: offsets are character offsets into the article's cleaned ``body``."""
+    """One entity mention: offsets are character offsets into the article's cleaned ``body``;
+    ``canonical`` is the article's name for the entity ("Jake Sullivan" for a later "Sullivan",
+    "White House" for "the White House"), ``text`` itself unless given."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -99,6 +101,13 @@ class Entity(BaseModel):
     label: str
     start: int
     end: int
+    canonical: str = ""
+
+    @model_validator(mode="after")
+    def _canonical_defaults_to_text(self):
+        if not self.canonical:
+            object.__setattr__(self, "canonical", self.text)
+        return self
 
 
 class LineRemoval(BaseModel):
@@ -205,14 +214,16 @@ class RemovedLineRow(BaseModel):
 
 
 class EntityRow(BaseModel):
-    """One row of ``entities/``: one distinct (text, label) per article, with its mention count."""
+    """One row of ``entities/``: one entity of an article (its canonical name and label), with its
+    mention count, the offset of its first mention and the forms it was written in."""
 
     article_id: str
     language: str
-    text: str
+    text: str  # the canonical name ("Jake Sullivan" for "Sullivan", "White House" for "the White House")
     label: str
     mentions: int
     first_start: int
+    forms: list[str] = Field(default_factory=list)  # as written in the body, in order of first use
 
 
 class DuplicateRow(BaseModel):

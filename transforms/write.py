@@ -106,14 +106,18 @@ def article_row(article: Article) -> ArticleRow:
 
 
 def entity_rows(article: Article) -> list[EntityRow]:
-    """One row per distinct (text, label) of the article, with its mention count."""
-    counts = Counter((e.text, e.label) for e in article.entities)
+    """One row per entity of the article (canonical name, label), with its mention count."""
+    counts = Counter((e.canonical, e.label) for e in article.entities)
     first: dict[tuple[str, str], int] = {}
-    for e in article.entities:
-        first.setdefault((e.text, e.label), e.start)
+    forms: dict[tuple[str, str], list[str]] = {}
+    for e in sorted(article.entities, key=lambda e: (e.start, e.end)):
+        key = (e.canonical, e.label)
+        first.setdefault(key, e.start)
+        if e.text not in forms.setdefault(key, []):
+            forms[key].append(e.text)
     return [
         EntityRow(article_id=article.article_id, language=article.language or "und", text=text, label=label,
-                  mentions=counts[(text, label)], first_start=first[(text, label)])
+                  mentions=counts[(text, label)], first_start=first[(text, label)], forms=forms[(text, label)])
         for (text, label) in sorted(counts, key=lambda k: (first[k], k))
     ]
 
