@@ -180,7 +180,7 @@ def test_a_model_that_cannot_load_fails_the_run(tmp_path, monkeypatch, capsys, g
 def test_a_batch_that_fails_as_a_whole_fails_the_run(tmp_path, monkeypatch, capsys, good_output):
     out, before = good_output
 
-    def broken(doc):
+    def broken(*args):
         raise RuntimeError("CUDA error: device lost")
 
     monkeypatch.setattr("transforms.entities.entities_of", broken)

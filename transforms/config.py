@@ -191,14 +191,16 @@ class LanguageConfig:
     # 1,000 characters of 923 BBC and 10kGNAD articles 3 gave the same answers as 7 at 29% less cost
     # (2.34 -> 1.67 ms, a one-off check noted in benchmarks/RESULTS.md).
     trials: int = setting(3, at_least=1)
-    # Two more detectors vote on up to this many characters (transforms.language): CLD2 and
-    # py3langid together cost about 1 ms for 20,000 characters.
-    vote_chars: int = setting(20_000, at_least=100)
+    # Two more detectors vote on up to this many characters (transforms.language), and CLD2's
+    # shares of them give other_languages. py3langid costs about 0.5 ms per 1,000 characters, CLD2
+    # a tenth of that (measured on BBC articles, 2026-11-29).
+    vote_chars: int = setting(3_000, at_least=100)
     # py3langid must be at least this sure to keep langdetect's answer against CLD2, or to answer
     # alone. Chosen on ../shared/eval/langid (benchmarks/langid.py): 0.6 to 0.9 all meet both targets of
     # issue 13 (0.983 / 0.918 at 0.6, 0.982 / 0.920 at 0.7, 0.981 / 0.919 at 0.9).
     keep_probability: float = setting(0.7, at_least=0, at_most=1)
-    other_share: float = setting(0.1, above=0, at_most=1)  # share of letters that lists a language in other_languages
+    # A language in at least this share of the voted text (CLD2 counts bytes) is listed in other_languages.
+    other_share: float = setting(0.1, above=0, at_most=1)
 
     def __post_init__(self):
         check_ranges(self)

@@ -29,7 +29,8 @@ The rules, in order (:func:`decide`):
 Codes are ISO 639-1; a language without one (CLD2 and py3langid know some) gives ``und``. Norwegian
 is written ``nb`` (Bokmål, the usual written standard) or ``nn`` (Nynorsk,
 when the rules above find it). ``language_probability`` is the probability of a detector that gave
-the answer: langdetect's, or py3langid's when the other two decided. ``other_languages`` lists the
+the answer: langdetect's (at least ``min_probability``), or py3langid's when CLD2 and py3langid
+agreed against it, which can be lower: their agreement is the confidence then. ``other_languages`` lists the
 other languages that CLD2 finds in at least ``other_share`` of the text.
 """
 from __future__ import annotations
@@ -55,12 +56,18 @@ SEED = 0
 _TO_ISO_639_1 = {"zh-cn": "zh", "zh-tw": "zh", "zh-Hant": "zh", "no": "nb", "iw": "he", "jw": "jv", "sr-ME": "sr"}
 
 
+def normal_code(code: Optional[str]) -> Optional[str]:
+    """A detector's code in the spelling this module uses: ISO 639-1 where the language has a
+    two-letter code, else the detector's own (CLD2's 'haw', py3langid's 'nso'); None for unknown."""
+    if not code or code == "un":
+        return None
+    return _TO_ISO_639_1.get(code, code)
+
+
 def iso_639_1(code: Optional[str]) -> Optional[str]:
     """A detector's code as ISO 639-1, or None (unknown, or a language without a two-letter code)."""
-    if not code:
-        return None
-    code = _TO_ISO_639_1.get(code, code)
-    return code if len(code) == 2 and code.isalpha() and code.islower() else None
+    code = normal_code(code)
+    return code if code and len(code) == 2 and code.isalpha() and code.islower() else None
 
 
 def build_detector_factory(seed: int = SEED):
@@ -124,7 +131,8 @@ class Detected(NamedTuple):
 
 class Votes(NamedTuple):
     """What each detector said: langdetect (code, probability), CLD2 (the language of most of the
-    text, and whether it is reliable), py3langid (code, probability). Codes as :func:`iso_639_1` gives them."""
+    text, and whether it is reliable), py3langid (code, probability); codes as :func:`normal_code`
+    gives them."""
 
     langdetect: Optional[str]
     langdetect_probability: float
@@ -150,7 +158,10 @@ def decide(votes: Votes, known: frozenset, config: LanguageConfig = LanguageConf
     elif votes.cld2 is None and langid is not None and langid not in known \
             and votes.langid_probability >= config.keep_probability:
         answer = (langid, votes.langid_probability)
-    return answer[0], round(float(answer[1]), 6)
+    language = iso_639_1(answer[0])  # a language without a two-letter code: 'und'
+    if language is None or answer[1] <= 0:
+        return UNDETERMINED, 0.0
+    return language, round(float(answer[1]), 6)
 
 
 def _langdetect(factory, sample: str, config: LanguageConfig) -> tuple[Optional[str], float]:
@@ -170,8 +181,8 @@ def _langdetect(factory, sample: str, config: LanguageConfig) -> tuple[Optional[
 
 def cld2_shares(text: str) -> tuple[bool, dict[str, float]]:
     """CLD2 on ``text``: whether it is reliable, and the share of the text (CLD2 counts bytes) of each
-    language it names, most first (at most three; what it cannot tell, or has no ISO 639-1 code
-    for, is left out)."""
+    language it names (:func:`normal_code`), most first; at most three; what it cannot tell is left
+    out."""
     import pycld2
 
     data = text.encode("utf-8", "replace")  # lone surrogates become '?': CLD2 takes valid UTF-8 only
@@ -181,10 +192,10 @@ def cld2_shares(text: str) -> tuple[bool, dict[str, float]]:
         return False, {}
     shares: dict[str, float] = {}
     for _, code, percent, _ in details:
-        code = iso_639_1(code) if code != "un" else None
-        if code is not None and percent > 0:
+        code = normal_code(code)
+        if code is not None and percent > 0:  # zh and zh-Hant are one language: add their shares
             shares[code] = shares.get(code, 0.0) + percent / 100
-    return bool(reliable), shares
+    return bool(reliable), dict(sorted(shares.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def detect_language(detectors: Detectors, text: str, config: LanguageConfig = LanguageConfig()) -> Detected:
@@ -200,11 +211,14 @@ def detect_language(detectors: Detectors, text: str, config: LanguageConfig = La
     reliable, shares = cld2_shares(voted)
     top = next(iter(shares), None)
     ranked = detectors.langid.rank(voted)
-    langid, langid_probability = (iso_639_1(ranked[0][0]), float(ranked[0][1])) if ranked else (None, 0.0)
+    langid, langid_probability = (normal_code(ranked[0][0]), float(ranked[0][1])) if ranked else (None, 0.0)
     language, probability = decide(Votes(ld, ld_probability, top, reliable, langid, langid_probability),
                                    detectors.known, config)
+    if language == UNDETERMINED:
+        return Detected(UNDETERMINED, 0.0)
+    # the other languages of a mixed text; CLD2's first, when the answer is another, is a disagreement
     others = tuple(code for code, share in shares.items()
-                   if code is not None and code != language and share >= config.other_share)
+                   if code not in (language, top) and iso_639_1(code) and share >= config.other_share)
     return Detected(language, probability, others)
 
 
