@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Measure ``transforms.clean_rules.clean_page`` against human-annotated article bodies.
 
-usage: python benchmarks/cleaning.py GOLD.jsonl [--pred-out FILE] [--per-doc] [--ner]
+usage: python benchmarks/cleaning.py [GOLD.jsonl ...] [--pred-out FILE] [--per-doc] [--ner] [--json]
 
-GOLD.jsonl has one page a line with ``id`` (or ``url``), ``page_text`` and ``gold_body``.
-The score is the article-extraction-benchmark shingle method:
+Each GOLD.jsonl has one page a line with ``id`` (or ``url``) and ``page_text``; by default the two
+dev sets in ``../shared/eval/cleaning`` (the English article-extraction benchmark's ``dev.jsonl``
+and the multilingual ``multilingual-dev.jsonl``), scored in one run. The predicted text is
+``clean_page(page_text).body``. A file whose pages have ``gold_body`` is scored the
+article-extraction-benchmark way (shingle method):
 
 * a text is split into tokens, each a run of word characters (``\\w+``, case kept);
 * each text becomes a multiset of 4-token shingles (a text shorter than four tokens is a
@@ -15,6 +18,11 @@ The score is the article-extraction-benchmark shingle method:
 * precision and recall are averaged over pages (a page with nothing predicted and nothing
   missed counts as precision 1, nothing in gold and nothing predicted as recall 1), and F1 is
   the harmonic mean of the two averages.
+
+A file whose pages have ``with`` and ``without`` snippets is scored the trafilatura evaluation way
+(snippet method, as ``../shared/tools/score_cleaning.py`` does): whitespace collapsed, each ``with``
+snippet found in the body is a true positive, each missing one a false negative, each ``without``
+snippet found a false positive; micro precision, recall and F1.
 
 It also prints the median milliseconds spent cleaning one page and the time taken to clean
 adversarial one-megabyte lines. With ``--ner`` it also runs the pipeline's English NER model
@@ -110,16 +118,34 @@ def time_adversarial() -> dict[str, float]:
     return timings
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Clean every page of the gold file, score the result and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("gold", help="JSONL with id/url, page_text and gold_body")
-    parser.add_argument("--pred-out", help="write the predicted bodies here as JSONL {id, text}")
-    parser.add_argument("--per-doc", action="store_true", help="print the F1 of every page")
-    parser.add_argument("--ner", action="store_true", help="also time NER on the cleaned bodies and compare")
-    args = parser.parse_args(argv)
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "cleaning"
+DEFAULT_GOLD = [str(SHARED / "dev.jsonl"), str(SHARED / "multilingual-dev.jsonl")]
 
-    rows = [json.loads(line) for line in open(args.gold, encoding="utf-8") if line.strip()]
+
+def _normal(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def snippet_counts(row: dict, predicted: str) -> tuple[int, int, int]:
+    """(tp, fp, fn) of one page by the snippet method: each ``with`` snippet found in the prediction
+    (whitespace collapsed) is a tp, each missing one a fn; each ``without`` snippet found is a fp."""
+    out = _normal(predicted)
+    found = [_normal(snippet) in out for snippet in row.get("with", [])]
+    return sum(found), sum(_normal(snippet) in out for snippet in row.get("without", [])), found.count(False)
+
+
+def snippet_summary(counts: list[tuple[int, int, int]]) -> dict:
+    """Micro precision, recall and F1 over all snippets of all pages."""
+    tp, fp, fn = (sum(c[i] for c in counts) for i in range(3))
+    return {"precision": tp / (tp + fp) if tp + fp else 0.0, "recall": tp / (tp + fn) if tp + fn else 0.0,
+            "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0, "docs": len(counts)}
+
+
+def score_file(path: str, args) -> tuple[dict, list[float], list[float], list[dict]]:
+    """Clean every page of one gold file and score it: by shingles when its pages have
+    ``gold_body``, by snippets when they have ``with``/``without``."""
+    rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    by_snippet = "gold_body" not in rows[0]
     fractions, millis, per_2k, predictions = [], [], [], []
     for row in rows:
         key = str(row.get("id") or row.get("url"))
@@ -128,33 +154,56 @@ def main(argv: list[str] | None = None) -> int:
         millis.append((time.perf_counter() - start) * 1000)
         per_2k.append(millis[-1] * 2048 / max(1, len(row["page_text"].encode("utf-8"))))
         predictions.append({"id": key, "text": body})
-        fractions.append(page_fractions(row.get("gold_body", ""), body))
+        fractions.append(snippet_counts(row, body) if by_snippet else page_fractions(row.get("gold_body", ""), body))
         if args.per_doc:
-            p, r = page_precision(*fractions[-1]) or 0.0, page_recall(*fractions[-1]) or 0.0
-            f1 = 2 * p * r / (p + r) if p + r else 0.0
-            print(f"{key[:12]}  P={p:.3f} R={r:.3f} F1={f1:.3f}  {row.get('url', '')}")
+            print(f"{key[:60]}  {fractions[-1]}")
+    scores = snippet_summary(fractions) if by_snippet else summarise(fractions)
+    scores["method"] = "snippet" if by_snippet else "shingle"
+    scores["median_kib"] = statistics.median(len(r["page_text"].encode("utf-8")) for r in rows) / 1024
+    return scores, millis, per_2k, predictions
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Clean every page of each gold file, score the results and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("gold", nargs="*", default=DEFAULT_GOLD,
+                        help="JSONL files: pages with gold_body (shingle method) or with/without (snippet "
+                             "method); default: the two dev sets in ../shared/eval/cleaning")
+    parser.add_argument("--pred-out", help="write the predicted bodies here as JSONL {id, text}")
+    parser.add_argument("--per-doc", action="store_true", help="print the counts of every page")
+    parser.add_argument("--ner", action="store_true", help="also time NER on the cleaned bodies and compare")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
+    args = parser.parse_args(argv)
+
+    results, all_millis, all_per_2k, predictions = {}, [], [], []
+    for path in args.gold:
+        scores, millis, per_2k, preds = score_file(path, args)
+        results[Path(path).name] = scores
+        all_millis += millis
+        all_per_2k += per_2k
+        predictions += preds
+        print(f"{Path(path).name}: {scores['docs']} pages, {scores['method']} method: "
+              f"precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  F1 {scores['f1']:.4f}  "
+              f"(median {statistics.median(millis):.2f} ms a page of median {scores['median_kib']:.1f} KiB)")
 
     if args.pred_out:
         with open(args.pred_out, "w", encoding="utf-8") as out:
             for prediction in predictions:
                 out.write(json.dumps(prediction, ensure_ascii=False) + "\n")
 
-    scores = summarise(fractions)
-    sizes = [len(row["page_text"].encode("utf-8")) for row in rows]
-    print(f"pages:      {scores['docs']}")
-    print(f"precision:  {scores['precision']:.4f}")
-    print(f"recall:     {scores['recall']:.4f}")
-    print(f"f1:         {scores['f1']:.4f}")
-    print(f"median ms/page: {statistics.median(millis):.2f} "
-          f"(median page {statistics.median(sizes) / 1024:.1f} KiB, max {max(millis):.1f} ms); "
-          f"median ms per 2 KiB: {statistics.median(per_2k):.2f}")
+    print(f"all pages: median ms/page {statistics.median(all_millis):.2f} (max {max(all_millis):.1f} ms); "
+          f"median ms per 2 KiB: {statistics.median(all_per_2k):.2f}")
     for name, seconds in time_adversarial().items():
         print(f"1 MB adversarial line {name!r}: {seconds * 1000:.0f} ms")
+    figures = {"files": results, "clean_median_ms": statistics.median(all_millis)}
     if args.ner:
         ner_millis = time_ner([p["text"] for p in predictions])
-        print(f"NER median ms/article: {statistics.median(ner_millis):.1f} (English model, tok2vec+ner); "
-              f"cleaning costs {statistics.median(millis) / statistics.median(ner_millis):.1%} of NER per article "
-              f"(target: under 10%)")
+        share = statistics.median(all_millis) / statistics.median(ner_millis)
+        figures.update(ner_median_ms=statistics.median(ner_millis), clean_share_of_ner=share)
+        print(f"NER median ms/article: {statistics.median(ner_millis):.1f} (English model, as the stage loads it); "
+              f"cleaning costs {share:.1%} of NER per article (target: under 10%)")
+    if args.json:
+        print(json.dumps(figures))
     return 0
 
 
