@@ -531,6 +531,25 @@ def test_see_also_site_line(line, reason):
     assert boilerplate_reason(line) == reason
 
 
+@pytest.mark.parametrize("line, reason", [
+    # German and Spanish blog and news furniture (WordPress defaults among them)
+    ("Ähnliche Beiträge", "widget_heading"),
+    ("Das könnte Dich auch interessieren:", "widget_heading"),
+    ("Hinterlasse eine Antwort", "comment_form"),
+    ("Kommentare insgesamt: 0", "comment_form"),
+    ("Jetzt registrieren", "subscribe"),
+    ("Lesen Sie hier: Spielabbruch in der Kreisliga", "see_also"),
+    ("Puedes ver: Los resultados de la jornada electoral en Lima", "see_also"),
+    ("Infórmate más", "read_more"),
+    ("We ask that comments are civil and stay on the topic under discussion.", "comment_form"),
+    # prose that shares words with them stays
+    ("Ähnliche Fälle hat es in der Region schon öfter gegeben, sagte der Sprecher der Polizei am Montag.", None),
+    ("Puedes verlo en el museo hasta el domingo, explicó la directora.", None),
+])
+def test_more_languages_furniture(line, reason):
+    assert boilerplate_reason(line) == reason
+
+
 # --------------------------------------------------------------------------------------
 # Phrase files: one per language, loaded from a folder
 
