@@ -630,3 +630,19 @@ def test_phrase_files_load_the_same_in_any_listing_order(tmp_path):
     book = load_phrasebook(Reversed())
     assert book == load_phrasebook(folder) == load_phrasebook()
     assert compile_rules(book) == RULES
+
+
+def _sentence(i, topic):
+    return (f"The {topic} sentence number {i} says what happened in the town on Monday, who said it and "
+            f"why the council thinks the plan for the bridge will cost more than anyone expected at first.")
+
+
+def test_the_article_right_after_the_headline_beats_a_denser_forum_further_down():
+    article = [" ".join(_sentence(i * 3 + k, "article") for k in range(2)) for i in range(3)]
+    forum = [" ".join(_sentence(i * 5 + k, "forum") for k in range(3)) for i in range(4)]  # twice the prose
+    page = "\n".join(["Council delays vote on the bridge | Town News", "Home", "News", "Sport",
+                      "Council delays vote on the bridge", *article, "Share", "Print", "More from the forum",
+                      "Latest", "Top", "Popular", "Archive", "Contact", "Jobs", "Weather", "Events", *forum])
+    result = clean_page(page)
+    assert result.paragraphs == tuple(article)
+    assert_accounted_for(page, result)

@@ -237,14 +237,33 @@ def main_run(lines: list[Line], values: list[float], headline: int | None) -> tu
     The run is looked for after the headline and before the comment section; when that
     run holds less than ``LIMITS.near_share`` of the prose of the page's densest run, the
     headline was probably a copy in a list, and the densest run of the whole page is used.
+    A run that starts within ``LIMITS.first_run_lines`` after the headline and ends before the
+    densest run after it wins when it holds ``LIMITS.first_run_share`` of that run's prose.
     """
     after = 0 if headline is None else headline + 1
     stop = _comments_start(lines, values, after)
     start, end, score = densest_run(values, 0, stop)
     near_start, near_end, near_score = densest_run(values, after, stop)
     if near_score >= LIMITS.near_share * score:
+        if headline is not None and near_start > after + LIMITS.first_run_lines:
+            # A block of prose right after the headline, apart from a denser one further down (a
+            # forum, a comment thread, another article's teaser), is the article.
+            first_start, _, _ = densest_run(values, after, min(stop, after + LIMITS.first_run_lines))
+            first_start, first_end, first_score = _run_from(values, first_start, near_start)
+            if first_start < first_end <= near_start and first_score >= LIMITS.first_run_share * near_score:
+                return first_start, first_end
         return near_start, near_end
     return start, end
+
+
+def _run_from(values: list[float], start: int, stop: int) -> tuple[int, int, float]:
+    """(start, end, sum) of the run that starts at ``start`` and ends where its sum is largest."""
+    best, best_end, total = 0.0, start, 0.0
+    for index in range(start, stop):
+        total += values[index]
+        if total > best:
+            best, best_end = total, index + 1
+    return start, best_end, best
 
 
 def _content_list(lines: list[Line], lo: int, hi: int) -> bool:

@@ -94,6 +94,8 @@ class Limits:
     comments_after: float = 40.0    # prose words after the title that make a comment marker final
     isolated_share: float = 0.5     # weight of a prose line between two non-prose lines
     near_share: float = 0.1         # the run after the headline must hold this share of the best run
+    first_run_lines: int = 10       # a run starting this close after the headline ...
+    first_run_share: float = 0.3    # ... with this share of the densest run after it, and apart from it, wins
     list_words: float = 4.0         # a list of the article has items this long on average
     list_after_min_lines: int = 2   # a list after the article's last paragraph has this many lines or more
     max_short_run: int = 2          # longer runs of short lines inside the article are link lists
