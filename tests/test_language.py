@@ -174,3 +174,17 @@ def test_other_languages_reach_the_articles_table(runner_options):
         assert_that(out.articles | beam.Map(lambda a: (a.language, article_row(a).other_languages)),
                     equal_to([("de", ["en"])]))
     assert arrow_schema(ArticleRow).field("other_languages").type == pa.list_(pa.string())
+
+
+def test_py3langid_is_asked_only_when_cld2_does_not_agree_with_langdetect():
+    class Refusing:
+        def rank(self, text):
+            raise AssertionError("py3langid was asked")
+
+    detectors = build_detectors()
+    detectors.langid = Refusing()
+    assert detect_language(detectors, SENTENCES["en"] * 3).language == "en"
+    with pytest.raises(AssertionError, match="py3langid was asked"):
+        # Icelandic: CLD2 names a language langdetect does not know, so py3langid must vote
+        detect_language(detectors, "Ríkisstjórnin kynnti í gær nýja áætlun um byggingu íbúða fyrir ungt fólk "
+                                   "á höfuðborgarsvæðinu og úti á landi.")

@@ -26,6 +26,10 @@ The rules, in order (:func:`decide`):
    does not know: py3langid's.
 5. Otherwise langdetect's answer.
 
+py3langid is asked only when CLD2 is unsure or disagrees with langdetect: when CLD2 is reliable and
+agrees, no rule needs it (most articles; on 600 BBC bodies it would add 0.9 ms to the 1.7 ms an
+article the stage takes).
+
 Codes are ISO 639-1; a language without one (CLD2 and py3langid know some) gives ``und``. Norwegian
 is written ``nb`` (Bokmål, the usual written standard) or ``nn`` (Nynorsk,
 when the rules above find it). ``language_probability`` is the probability of a detector that gave
@@ -210,8 +214,11 @@ def detect_language(detectors: Detectors, text: str, config: LanguageConfig = La
     voted = text[: config.vote_chars]
     reliable, shares = cld2_shares(voted)
     top = next(iter(shares), None)
-    ranked = detectors.langid.rank(voted)
-    langid, langid_probability = (normal_code(ranked[0][0]), float(ranked[0][1])) if ranked else (None, 0.0)
+    langid, langid_probability = None, 0.0
+    if not (reliable and top == ld):  # when CLD2 is sure and agrees with langdetect, no rule asks py3langid
+        ranked = detectors.langid.rank(voted)
+        if ranked:
+            langid, langid_probability = normal_code(ranked[0][0]), float(ranked[0][1])
     language, probability = decide(Votes(ld, ld_probability, top, reliable, langid, langid_probability),
                                    detectors.known, config)
     if language == UNDETERMINED:
