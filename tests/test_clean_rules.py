@@ -542,6 +542,9 @@ def test_see_also_site_line(line, reason):
     ("Puedes ver: Los resultados de la jornada electoral en Lima", "see_also"),
     ("Infórmate más", "read_more"),
     ("We ask that comments are civil and stay on the topic under discussion.", "comment_form"),
+    ("Wir respektieren es voll und ganz, wenn Sie Cookies ablehnen möchten.", "cookie_notice"),
+    ("APA/Georg Hochmuth", "caption"),  # an agency's photo credit
+    ("dpa/Michael Kappeler", "caption"),
     # prose that shares words with them stays
     ("Ähnliche Fälle hat es in der Region schon öfter gegeben, sagte der Sprecher der Polizei am Montag.", None),
     ("Puedes verlo en el museo hasta el domingo, explicó la directora.", None),
