@@ -142,7 +142,9 @@ def render(con, files: dict, article_id: str, write, date: Optional[str] = None,
                      "ORDER BY first_start, label, text")
     write(f"entities ({len(entities)}):" if entities else "entities: none")
     for entity in entities:
-        write(f"  {entity['label']:<12} {entity['text']}  x{entity['mentions']}")
+        other_forms = [form for form in entity.get("forms") or () if form != entity["text"]]  # none before forms/
+        write(f"  {entity['label']:<12} {entity['text']}  x{entity['mentions']}"
+              + (f"  (also written: {', '.join(other_forms)})" if other_forms else ""))
 
     write("")
     copies = _rows(con, files, "duplicates", "duplicate_of = ? AND " + _same_date("coalesce(duplicate_of_dt, dt)"),

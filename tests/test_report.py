@@ -187,6 +187,14 @@ def test_show_marks_removed_lines_and_lists_entities_and_copies(seeds_out):
         assert copy["article_id"] in text
 
 
+def test_show_lists_an_entity_once_under_its_canonical_name_with_the_other_forms(seeds_out):
+    (row,) = [r for r in table(seeds_out, "entities") if r["text"] == "John Kirby"]
+    assert row["forms"] == ["John Kirby", "Kirby"] and row["mentions"] == 4
+    proc = newsbeam("show", str(seeds_out), row["article_id"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert re.search(r"^  PERSON +John Kirby  x4  \(also written: Kirby\)$", proc.stdout, re.M)
+
+
 def test_show_of_a_copy_names_its_article_and_an_unknown_id_is_refused(seeds_out):
     row = _rotterdam(seeds_out)
     (copy,) = [r for r in table(seeds_out, "duplicates") if r["duplicate_of"] == row["article_id"]]
