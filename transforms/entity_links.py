@@ -107,10 +107,20 @@ def _without_numbers(text: str, start: int, end: int) -> tuple[int, int]:
     return start, start + len(" ".join(words))
 
 
+def _written_bare(text: str, start: int, end: int) -> bool:
+    """Whether the name in ``text[start:end]`` (before a possessive) also stands elsewhere in
+    ``text`` without one."""
+    bare = text[start:end].rstrip()
+    return any(other.start() != start
+               for other in re.finditer(r"(?<!\w)" + re.escape(bare) + r"(?!\w|\s?['’])", text))
+
+
 def _trim(text: str, start: int, end: int, label: str) -> Optional[tuple[int, int]]:
     """The mention's name without what news text puts around names: its first line; after a spaced
-    dash; before an unclosed bracket; without a leading 'the', a possessive (people and places),
-    trailing words with digits (people: a score after a player's name); without surrounding spaces."""
+    dash; before an unclosed bracket; without a leading 'the'; without a possessive (for people and
+    places; for others only when the article also writes the name without it: "Air France's" and
+    "Air France", but "McDonald's"); without words with digits around a person's name (a rank, a
+    score); without surrounding spaces."""
     def strip():
         nonlocal start, end
         while start < end and text[start].isspace():
@@ -132,10 +142,9 @@ def _trim(text: str, start: int, end: int, label: str) -> Optional[tuple[int, in
     # 'the' goes ("the White House"); 'The' only before two words or more ("The Hague" stays)
     if m and m.end() < end and (text[start] == "t" or len(text[m.end():end].split()) >= 2):
         start = m.end()
-    if label in _POSSESSIVE_LABELS:
-        m = _TRAILING_POSSESSIVE.search(text, start, end)
-        if m and m.start() > start:
-            end = m.start()
+    m = _TRAILING_POSSESSIVE.search(text, start, end)
+    if m and m.start() > start and (label in _POSSESSIVE_LABELS or _written_bare(text, start, m.start())):
+        end = m.start()
     if label in PERSON_LABELS:
         start, end = _without_numbers(text, start, end)
     strip()
@@ -151,21 +160,6 @@ _FIRST_WORD = re.compile(r"\w+")
 
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
-
-
-def _brand_possessive(text: str, m: Mention) -> Mention:
-    """An organisation's possessive goes only when the article also writes the name without it
-    ("Air France's" and "Air France"; "McDonald's" stays)."""
-    if m.label in _POSSESSIVE_LABELS:
-        return m
-    found = _TRAILING_POSSESSIVE.search(text, m.start, m.end)
-    if not found or found.start() == m.start:
-        return m
-    bare = text[m.start:found.start()].rstrip()
-    for other in re.finditer(r"(?<!\w)" + re.escape(bare) + r"(?!\w|\s?['’])", text):
-        if other.start() != m.start:
-            return m._replace(end=m.start + len(bare))
-    return m
 
 
 class _Free:
@@ -200,7 +194,7 @@ def link(text: str, mentions: Iterable[Mention], view: Optional[str] = None) -> 
     for m in mentions:
         trimmed = _trim(view, m.start, m.end, m.label)
         if trimmed:
-            spans.append(_brand_possessive(view, Mention(trimmed[0], trimmed[1], m.label)))
+            spans.append(Mention(trimmed[0], trimmed[1], m.label))
     spans.sort()
     # one label per name: the majority, the first mention breaking ties
     votes: dict[str, Counter] = {}
@@ -228,8 +222,10 @@ def _surname(name: str) -> Optional[str]:
 def _mid_sentence(text: str, start: int, end: int) -> bool:
     """A word inside a sentence, before a word that is neither capitalised nor a number: where a
     capitalised word is a name, not a sentence's first word or part of a longer name or date."""
-    before = text[:start].rstrip()
-    if not before or before[-1] in _SENTENCE_END:
+    i = start - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    if i < 0 or text[i] in _SENTENCE_END:
         return False
     after = text[end:end + 40].split(maxsplit=1)
     return not after or not (after[0][:1].isupper() or after[0][:1].isdigit())
