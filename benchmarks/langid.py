@@ -24,7 +24,7 @@ from collections import Counter
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from transforms.config import LanguageConfig  # noqa: E402
-from transforms.language import UNDETERMINED, build_detectors, detect_language, supported_languages  # noqa: E402
+from transforms.language import UNDETERMINED, Detectors, detect_language, supported_languages  # noqa: E402
 
 
 def read_dir(folder: str, limit: int | None) -> dict[str, list[str]]:
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="at most this many lines per language")
     args = parser.parse_args()
     data = read_dir(args.folder, args.limit)
-    detectors = build_detectors()
+    detectors = Detectors()
     config = LanguageConfig()
     # The partition of issue 13: the languages langdetect itself claims (its Norwegian is 'no', so
     # nb and nn lines count among the others, where the pipeline's nb/nn answers are right or wrong).

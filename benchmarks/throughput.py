@@ -112,7 +112,7 @@ def stage_times(path: str, tagged_ids: set[str]) -> dict:
     from transforms.config import RunConfig
     from transforms.dedupe import fingerprint
     from transforms.entities import load_model, tag_batch
-    from transforms.language import build_detectors, detect_language
+    from transforms.language import Detectors, detect_language
     from transforms.read import read_file
     from transforms.records import Article
     from transforms.validate import validate_record
@@ -137,7 +137,7 @@ def stage_times(path: str, tagged_ids: set[str]) -> dict:
     seconds["clean"] = best_of(clean)
     seconds["dedupe (fingerprints)"] = best_of(lambda: [fingerprint(a, config.dedupe) for a in cleaned])
     kept = [a for a in cleaned if a.article_id in tagged_ids]
-    detectors = build_detectors()
+    detectors = Detectors()
     langs: list = []
 
     def language():

@@ -3,8 +3,8 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.language import (DetectLanguage, LanguageConfig, Votes, build_detector_factory, build_detectors,
-                                 decide, detect_language)
+from transforms.language import (DetectLanguage, Detectors, LanguageConfig, Votes, build_detector_factory, decide,
+                                 detect_language)
 from transforms.records import Article
 
 SENTENCES = {
@@ -22,7 +22,7 @@ def factory():
 
 @pytest.fixture(scope="module")
 def detectors():
-    return build_detectors()
+    return Detectors()
 
 
 @pytest.mark.parametrize("code", sorted(SENTENCES))
@@ -40,7 +40,7 @@ def test_same_answer_every_time_and_across_detectors(detectors):
     mixed = "Hello bonjour hallo hola ciao " * 3
     first = detect_language(detectors, mixed)
     assert all(detect_language(detectors, mixed) == first for _ in range(5))
-    assert detect_language(build_detectors(), mixed) == first
+    assert detect_language(Detectors(), mixed) == first
 
 
 def test_chinese_is_iso_639_1(detectors):
@@ -181,7 +181,7 @@ def test_py3langid_is_asked_only_when_cld2_does_not_agree_with_langdetect():
         def rank(self, text):
             raise AssertionError("py3langid was asked")
 
-    detectors = build_detectors()
+    detectors = Detectors()
     detectors.langid = Refusing()
     assert detect_language(detectors, SENTENCES["en"] * 3).language == "en"
     with pytest.raises(AssertionError, match="py3langid was asked"):

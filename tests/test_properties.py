@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.dedupe import decide, fingerprint
-from transforms.language import build_detectors, detect_language
+from transforms.language import Detectors, detect_language
 from transforms.read import bounded_lines, decode_bytes
 from transforms.records import Article, RawRecord, RejectedRow
 from transforms.validate import article_id, canonical_url, content_hash, validate_record
@@ -105,7 +105,7 @@ def test_partition_folder_never_escapes(value):
 
 @pytest.fixture(scope="module")
 def detectors():
-    return build_detectors()
+    return Detectors()
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
