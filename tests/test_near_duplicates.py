@@ -85,23 +85,38 @@ def test_connected_components_match_union_find(runner_options, seed):
             edges += [(rnd.choice(nodes), rnd.choice(nodes)) for _ in range(2 * len(nodes))] + list(zip(nodes, nodes[1:]))
     want = sorted(components_of(edges).items())
     with TestPipeline(options=runner_options) as p:
-        got = p | beam.Create(edges) | ConnectedComponents(rounds=10)
+        got = p | beam.Create(edges) | ConnectedComponents()
         assert_that(got, equal_to(want))
 
 
-def test_unconverged_components_split_but_never_merge_and_are_counted(runner_options):
+def test_components_the_rounds_leave_unjoined_are_joined_afterwards_and_counted(runner_options):
     from apache_beam.metrics.metric import MetricsFilter
 
-    chain = [(f"n{i:03d}", f"n{i + 1:03d}") for i in range(200)]
-    other = [("x1", "x2")]
+    rnd = random.Random(5)
+    nodes = [f"n{i:03d}" for i in range(200)]
+    rnd.shuffle(nodes)
+    chain = list(zip(nodes, nodes[1:]))  # one round is far from enough for a chain of 200
+    other = [("x1", "x2"), ("x2", "x3")]
     p = TestPipeline(options=runner_options)
     labels = p | beam.Create(chain + other) | ConnectedComponents(rounds=1, namespace="cc")
-    assert_that(labels | beam.Filter(lambda kv: kv[0].startswith("x")), equal_to([("x1", "x1"), ("x2", "x1")]),
-                label="Other Component")
-    assert_that(labels | "Chain Labels" >> beam.Filter(lambda kv: kv[0].startswith("n") and not kv[1].startswith("n")),
-                equal_to([]), label="Chain Stays Apart")
+    assert_that(labels, equal_to(sorted(components_of(chain + other).items())))
     result = p.run()
     result.wait_until_finish()
-    (split,) = result.metrics().query(MetricsFilter().with_namespace("cc").with_name("components_split_edges"))[
-        "counters"]
-    assert split.committed > 0  # one round is not enough for a chain of 200: said, not hidden
+    (joined,) = result.metrics().query(MetricsFilter().with_namespace("cc").with_name(
+        "components_joined_after_rounds"))["counters"]
+    assert joined.committed > 0  # what the rounds left is said, not hidden
+
+
+def test_components_that_converge_in_the_rounds_leave_nothing_to_join(runner_options):
+    from apache_beam.metrics.metric import MetricsFilter
+
+    star = [("a00", f"a{i:02d}") for i in range(1, 30)]
+    clique = [(f"b{i}", f"b{j}") for i in range(8) for j in range(8) if i < j]
+    p = TestPipeline(options=runner_options)
+    labels = p | beam.Create(star + clique) | ConnectedComponents(namespace="cc")
+    assert_that(labels, equal_to(sorted(components_of(star + clique).items())))
+    result = p.run()
+    result.wait_until_finish()
+    counters = result.metrics().query(MetricsFilter().with_namespace("cc").with_name(
+        "components_joined_after_rounds"))["counters"]
+    assert sum(c.committed for c in counters) == 0

@@ -1,4 +1,5 @@
-"""Connected components of a graph given as edges, in Beam, without pulling the graph onto one worker.
+"""Connected components of a graph given as edges, in Beam: exact, and the graph is never pulled
+onto one worker unless the rounds leave it so.
 
 The alternating Large-Star / Small-Star algorithm (Kiveris, Lattanzi, Mirrokni, Rastogi and
 Vassilvitskii, "Connected Components in MapReduce and Beyond", SoCC 2014): each step groups the
@@ -6,21 +7,21 @@ edges by node, and after O(log^2 n) alternations (in practice a handful) every c
 whose centre is its smallest node. Nodes are plain strings; the label of a component is its
 smallest node, so the result does not depend on the runner, the bundles or the number of workers.
 
-The pipeline is a DAG, so the number of alternations is fixed (``rounds``). If a component has not
-become a star by then (a very long chain), the labels read off it split it into parts instead of
-joining anything that is not connected: precision never suffers. Every input edge is then checked:
-an edge whose two ends got different labels is counted
-(``Metrics.counter(namespace, 'components_split_edges')``) and logged, so a split never goes unseen.
+The pipeline is a DAG, so the number of alternations is fixed (``rounds``, 3 by default: copies of a
+story are cliques and stars, which need one or two). The rounds keep the graph's components, so
+after them each node is labelled with the smallest node it points to, and each edge is checked: where
+the two ends got different labels (a component not yet a star, such as a long chain of edits), the
+pair of labels is joined afterwards by a union-find on one worker. Only those pairs go there, and they
+are counted (``Metrics.counter(namespace, 'components_joined_after_rounds')``); a run whose count
+is large wants more rounds. Each stage of a round costs a shuffle and a fixed overhead per stage on
+every runner, which is why the rounds stop early.
 """
 from __future__ import annotations
 
-import logging
 from typing import Iterable, Iterator
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-
-LOG = logging.getLogger("newsbeam.components")
 
 Edge = tuple[str, str]
 
@@ -72,36 +73,49 @@ def components_of(edges: Iterable[Edge]) -> dict[str, str]:
     return {node: root(node) for node in parent}
 
 
-class _CheckEdges(beam.PTransform):
-    """(second node, label of the first) against the label of the second: counts split edges."""
+_OUT, _IN, _TOLD = "out", "in", "told"
 
-    def __init__(self, labels, namespace: str):
-        super().__init__()
-        self._labels, self._namespace = labels, namespace
 
-    def expand(self, firsts):
-        namespace = self._namespace
+def _label_and_tell(node_ends: tuple[str, Iterable[tuple[str, str]]]):
+    """One node's edges after the rounds (each points from a larger node to a smaller one): its label,
+    the smallest node it points to (itself if none), and, to every node pointing to it, this node and
+    its label on the ``told`` output."""
+    node, ends = node_ends
+    targets, sources = set(), set()
+    for kind, other in ends:
+        (targets if kind == _OUT else sources).add(other)
+    label = min(targets | {node})
+    yield node, label
+    for source in sorted(sources):
+        yield beam.pvalue.TaggedOutput(_TOLD, (source, (node, label)))
 
-        def check(key_group):
-            _, group = key_group
-            for label in group["label"]:
-                for other in group["first"]:
-                    if other != label:
-                        Metrics.counter(namespace, "components_split_edges").inc()
-                        LOG.warning("connected components did not converge: an edge joins labels %s and %s; "
-                                    "its component is reported in parts (raise the number of rounds)", other, label)
-            return []
 
-        return ({"first": firsts, "label": self._labels}
-                | "Join Second Label" >> beam.CoGroupByKey()
-                | "Count Split Edges" >> beam.FlatMap(check))
+def _unjoined(source_told: tuple[str, Iterable[tuple[str, str]]], namespace: str) -> Iterator[Edge]:
+    """A node and the labels of the nodes it points to must all be one label; when the rounds left
+    them different, the pairs of labels still to join (smallest first)."""
+    _, told = source_told
+    told = list(told)
+    own = min(target for target, _ in told)
+    labels = sorted({own} | {label for _, label in told})
+    if len(labels) > 1:
+        Metrics.counter(namespace, "components_joined_after_rounds").inc(len(labels) - 1)
+    for other in labels[1:]:
+        yield labels[0], other
+
+
+def _join_parts(key_pairs: tuple[str, Iterable[Edge]]) -> Iterator[Edge]:
+    """Union-find over the label pairs the rounds left: (label, the smallest label joined to it)."""
+    _, pairs = key_pairs
+    for label, root in sorted(components_of(pairs).items()):
+        if label != root:
+            yield label, root
 
 
 class ConnectedComponents(beam.PTransform):
     """PCollection of (u, v) edges -> PCollection of (node, label) for every node of an edge, where
     the label is the smallest node of its component."""
 
-    def __init__(self, rounds: int = 8, namespace: str = "components"):
+    def __init__(self, rounds: int = 3, namespace: str = "components"):
         super().__init__()
         if rounds < 1:
             raise ValueError("rounds must be at least 1")
@@ -120,28 +134,17 @@ class ConnectedComponents(beam.PTransform):
                 | f"Small Star {i} Group" >> beam.GroupByKey()
                 | f"Small Star {i}" >> beam.FlatMap(small_star)
             )
-        namespace = self._namespace
-
-        def label(node_smaller):
-            node, smaller = node_smaller
-            return node, min(smaller)
-
-        labelled = (current
-                    | "Orient Final Edges" >> beam.Map(_larger_first)
-                    | "Group Final Edges" >> beam.GroupByKey()
-                    | "Label Leaves" >> beam.Map(label))
-        centres = (labelled
-                   | "Centres" >> beam.Map(lambda nl: (nl[1], nl[1]))
-                   | "One Per Centre" >> beam.Distinct())
-        # A centre that is itself a leaf of another star has not converged: follow it one step.
-        labels = ((labelled, centres) | "All Labels" >> beam.Flatten()
-                  | "Group Labels" >> beam.GroupByKey()
-                  | "Smallest Label" >> beam.MapTuple(lambda node, labels: (node, min(labels))))
-        _ = (
-            {"edge": edges | "Edges By First" >> beam.Filter(lambda e: e[0] != e[1]), "label": labels}
-            | "Join First Label" >> beam.CoGroupByKey()
-            | "Label Of First" >> beam.FlatMap(
-                lambda kg: [(v, label) for label in kg[1]["label"] for v in kg[1]["edge"]])
-            | "Check Edges" >> _CheckEdges(labels, namespace)
-        )
-        return labels
+        read = (current
+                | "Both Ends" >> beam.FlatMap(lambda e: [(e[0], (_OUT, e[1])), (e[1], (_IN, e[0]))])
+                | "Group By Node" >> beam.GroupByKey()
+                | "Read Labels" >> beam.FlatMap(_label_and_tell).with_outputs(_TOLD, main="labels"))
+        leftover = (read[_TOLD]
+                    | "Group Told" >> beam.GroupByKey()
+                    | "Unjoined Parts" >> beam.FlatMap(_unjoined, self._namespace))
+        joined = (leftover
+                  | "On One Worker" >> beam.Map(lambda pair: ("", pair))
+                  | "Group Unjoined" >> beam.GroupByKey()
+                  | "Join Parts" >> beam.FlatMap(_join_parts))
+        return read.labels | "Final Labels" >> beam.Map(
+            lambda node_label, moved: (node_label[0], moved.get(node_label[1], node_label[1])),
+            beam.pvalue.AsDict(joined))

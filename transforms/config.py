@@ -168,7 +168,7 @@ class DedupeConfig:
                               "LSH bucket size above which members are compared with their neighbours only, "
                               "not all pairs", at_least=2)
     min_words: int = setting(8, at_least=1)  # shorter bodies are only deduplicated exactly
-    rounds: int = setting(10, at_least=1)  # Large-Star/Small-Star alternations for connected components
+    rounds: int = setting(3, at_least=1)  # Large-Star/Small-Star alternations before the exact finish
     history_days: int = setting(30, "--dedupe-days",
                                 "with --date: earlier dates of the lake whose articles today's copies are matched "
                                 "against (0: none)", at_least=0, at_most=36500)
