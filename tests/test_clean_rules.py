@@ -649,3 +649,25 @@ def test_the_article_right_after_the_headline_beats_a_denser_forum_further_down(
     result = clean_page(page)
     assert result.paragraphs == tuple(article)
     assert_accounted_for(page, result)
+
+
+def test_subheadings_keep_a_short_first_paragraph_in_the_article():
+    # A one-sentence lead, then sections under subheadings: a subheading costs less than a menu
+    # item, so the lead stays in the run instead of being cut off by the first subheading.
+    lead = "Die neue Brücke über den Fluss wurde am Samstag nach vier Jahren Bauzeit von der Bürgermeisterin eröffnet."
+    sections = [" ".join(_sentence(i * 2 + k, "bridge") for k in range(2)) for i in range(2)]
+    page = "\n".join(["Neue Brücke über den Fluss eröffnet | Stadtnachrichten", "Startseite", "Politik", "Chronik",
+                      "Neue Brücke über den Fluss eröffnet", lead,
+                      "Lange Bauzeit", sections[0], "Kosten höher als geplant", sections[1],
+                      "Impressum", "Datenschutz", "Kontakt"])
+    result = clean_page(page)
+    assert result.paragraphs == (lead, "Lange Bauzeit", sections[0], "Kosten höher als geplant", sections[1])
+    assert_accounted_for(page, result)
+
+
+def test_a_menu_line_is_not_a_subheading():
+    teaser = "Ein Teaser auf einen anderen Artikel über das Stadtfest am nächsten Wochenende mit Musik und Essen."
+    body = [" ".join(_sentence(i * 2 + k, "menu") for k in range(2)) for i in range(2)]
+    page = "\n".join(["Council delays vote on the bridge | Town News", "Council delays vote on the bridge", teaser,
+                      "News | Sport | Weather | Travel", *body])
+    assert clean_page(page).paragraphs == tuple(body)

@@ -179,10 +179,22 @@ def line_value(line: Line) -> float:
     return -LIMITS.short_penalty
 
 
+def _heading(line: Line) -> bool:
+    """A short line of plain text that could be a subheading: no boilerplate, byline, date, list
+    or repetition, and at most ``LIMITS.heading_max_words`` words."""
+    return (line.has_text and line.boilerplate is None and not line.meta and not line.repeated
+            and not line.list_like and not line.prose and line.words <= LIMITS.heading_max_words)
+
+
 def line_values(lines: list[Line]) -> list[float]:
     """``line_value`` of every line; a prose line with no prose line next to it (a teaser
-    between a headline and a date) counts for only ``LIMITS.isolated_share`` of its words."""
+    between a headline and a date) counts for only ``LIMITS.isolated_share`` of its words, and a
+    short plain line right before a prose line (a subheading, a lead-in) costs only
+    ``LIMITS.heading_penalty``, so an article's sections stay one run."""
     values = [line_value(line) for line in lines]
+    for index in range(len(lines) - 1):
+        if values[index] == -LIMITS.short_penalty and values[index + 1] > 0 and _heading(lines[index]):
+            values[index] = -LIMITS.heading_penalty
 
     def neighbour(index: int, step: int) -> bool:
         index += step

@@ -91,6 +91,8 @@ class Limits:
     widget_penalty: float = 12.0    # cost of including a widget heading or a subscription prompt
     barrier: float = 60.0           # comment forms, footers: the article does not run across them
     interruption_penalty: float = 3.0  # cost of a 'See also ...' box or an ad label inside the article
+    heading_penalty: float = 3.0    # cost of a short plain line right before a paragraph (a subheading)
+    heading_max_words: int = 12     # a subheading is at most this many words
     comments_after: float = 40.0    # prose words after the title that make a comment marker final
     isolated_share: float = 0.5     # weight of a prose line between two non-prose lines
     near_share: float = 0.1         # the run after the headline must hold this share of the best run
