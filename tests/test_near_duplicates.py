@@ -105,18 +105,3 @@ def test_components_the_rounds_leave_unjoined_are_joined_afterwards_and_counted(
     (joined,) = result.metrics().query(MetricsFilter().with_namespace("cc").with_name(
         "components_joined_after_rounds"))["counters"]
     assert joined.committed > 0  # what the rounds left is said, not hidden
-
-
-def test_components_that_converge_in_the_rounds_leave_nothing_to_join(runner_options):
-    from apache_beam.metrics.metric import MetricsFilter
-
-    star = [("a00", f"a{i:02d}") for i in range(1, 30)]
-    clique = [(f"b{i}", f"b{j}") for i in range(8) for j in range(8) if i < j]
-    p = TestPipeline(options=runner_options)
-    labels = p | beam.Create(star + clique) | ConnectedComponents(namespace="cc")
-    assert_that(labels, equal_to(sorted(components_of(star + clique).items())))
-    result = p.run()
-    result.wait_until_finish()
-    counters = result.metrics().query(MetricsFilter().with_namespace("cc").with_name(
-        "components_joined_after_rounds"))["counters"]
-    assert sum(c.committed for c in counters) == 0
