@@ -108,7 +108,7 @@ def detectors():
     return Detectors()
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150, deadline=None)
 @given(text=ANY_TEXT)
 def test_language_never_raises(detectors, text):
     code, prob, others = detect_language(detectors, text)
