@@ -24,7 +24,14 @@ A file whose pages have ``with`` and ``without`` snippets is scored the trafilat
 snippet found in the body is a true positive, each missing one a false negative, each ``without``
 snippet found a false positive; micro precision, recall and F1.
 
-It also prints the median milliseconds spent cleaning one page and the time taken to clean
+Each file is scored twice: with the rules alone (``clean_page(..., line_model=False)``) and as the
+pipeline cleans (the rules and the shipped line model, ``transforms/clean_model.py``). The line
+model was trained on these two dev sets, so its score here is a training score; the script prints
+next to it the model's cross-validated scores, stored in the model file by
+``benchmarks/train_line_model.py`` (each page scored by a model that never saw it): those are the
+figures to expect on pages never seen.
+
+It also prints the median milliseconds spent cleaning one page (as the pipeline cleans) and the time taken to clean
 adversarial one-megabyte lines. With ``--ner`` it also runs the pipeline's English NER model
 (loaded as the Extract Entities stage loads it: tok2vec and ner only) on every cleaned body, one
 article at a time, and prints the median cost of cleaning as a share of the median cost of NER.
@@ -42,6 +49,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from transforms.clean_model import MODEL_PATH  # noqa: E402
 from transforms.clean_rules import clean_page  # noqa: E402
 
 _WORD = re.compile(r"\w+")
@@ -146,7 +154,11 @@ def score_file(path: str, args) -> tuple[dict, list[float], list[float], list[di
     ``gold_body``, by snippets when they have ``with``/``without``."""
     rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
     by_snippet = "gold_body" not in rows[0]
-    fractions, millis, per_2k, predictions = [], [], [], []
+    fractions, rules_fractions, millis, per_2k, predictions = [], [], [], [], []
+
+    def score(body: str):
+        return snippet_counts(row, body) if by_snippet else page_fractions(row.get("gold_body", ""), body)
+
     for row in rows:
         key = str(row.get("id") or row.get("url"))
         start = time.perf_counter()
@@ -154,10 +166,13 @@ def score_file(path: str, args) -> tuple[dict, list[float], list[float], list[di
         millis.append((time.perf_counter() - start) * 1000)
         per_2k.append(millis[-1] * 2048 / max(1, len(row["page_text"].encode("utf-8"))))
         predictions.append({"id": key, "text": body})
-        fractions.append(snippet_counts(row, body) if by_snippet else page_fractions(row.get("gold_body", ""), body))
+        fractions.append(score(body))
+        rules_fractions.append(score(clean_page(row["page_text"], line_model=False).body))
         if args.per_doc:
-            print(f"{key[:60]}  {fractions[-1]}")
-    scores = snippet_summary(fractions) if by_snippet else summarise(fractions)
+            print(f"{key[:60]}  {fractions[-1]}  (rules alone {rules_fractions[-1]})")
+    summary = snippet_summary if by_snippet else summarise
+    scores = summary(fractions)
+    scores["rules"] = summary(rules_fractions)
     scores["method"] = "snippet" if by_snippet else "shingle"
     scores["median_kib"] = statistics.median(len(r["page_text"].encode("utf-8")) for r in rows) / 1024
     return scores, millis, per_2k, predictions
@@ -175,16 +190,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
     args = parser.parse_args(argv)
 
+    model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    cross_validated = {model["trained_on"][name]: figures for name, figures in model["cross_validated"].items()}
     results, all_millis, all_per_2k, predictions = {}, [], [], []
     for path in args.gold:
         scores, millis, per_2k, preds = score_file(path, args)
-        results[Path(path).name] = scores
+        name = Path(path).name
+        results[name] = scores
         all_millis += millis
         all_per_2k += per_2k
         predictions += preds
-        print(f"{Path(path).name}: {scores['docs']} pages, {scores['method']} method: "
-              f"precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  F1 {scores['f1']:.4f}  "
+        rules = scores["rules"]
+        print(f"{name}: {scores['docs']} pages, {scores['method']} method "
               f"(median {statistics.median(millis):.2f} ms a page of median {scores['median_kib']:.1f} KiB)")
+        print(f"  rules alone:         precision {rules['precision']:.4f}  recall {rules['recall']:.4f}  "
+              f"F1 {rules['f1']:.4f}")
+        seen = " (the model was trained on these pages)" if name in cross_validated else ""
+        print(f"  rules + line model:  precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  "
+              f"F1 {scores['f1']:.4f}{seen}")
+        if name in cross_validated:
+            cv = cross_validated[name]
+            scores["cross_validated"] = cv
+            print(f"  rules + model, {model['settings']['folds']}-fold cross-validated (model {model['version']}): "
+                  f"precision {cv['cv_precision']:.4f}  recall {cv['cv_recall']:.4f}  F1 {cv['cv_f1']:.4f}")
 
     if args.pred_out:
         with open(args.pred_out, "w", encoding="utf-8") as out:

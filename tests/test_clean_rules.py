@@ -666,8 +666,10 @@ def test_subheadings_keep_a_short_first_paragraph_in_the_article():
 
 
 def test_a_menu_line_is_not_a_subheading():
+    # The rules' penalties alone: the line model brings back a prose line right after the headline
+    # (usually the article's lead on real pages), so it is left out here.
     teaser = "Ein Teaser auf einen anderen Artikel über das Stadtfest am nächsten Wochenende mit Musik und Essen."
     body = [" ".join(_sentence(i * 2 + k, "menu") for k in range(2)) for i in range(2)]
     page = "\n".join(["Council delays vote on the bridge | Town News", "Council delays vote on the bridge", teaser,
                       "News | Sport | Weather | Travel", *body])
-    assert clean_page(page).paragraphs == tuple(body)
+    assert clean_page(page, line_model=False).paragraphs == tuple(body)

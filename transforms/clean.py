@@ -17,6 +17,7 @@ from typing import Mapping
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.clean_model import load_line_model
 from transforms.clean_rules import clean_page, page_fingerprints
 from transforms.config import CleanConfig, RunConfig
 from transforms.records import Article, LineRemoval
@@ -25,9 +26,10 @@ from transforms.rejects import REJECTED, DeadLetterDoFn, StageOutput, reject_art
 STAGE = "clean"
 
 
-def clean_article(article: Article, recurring: frozenset = frozenset(), keep_removed: bool = False):
+def clean_article(article: Article, recurring: frozenset = frozenset(), keep_removed: bool = False,
+                  line_model: bool = True):
     """The article with its cleaned fields, and the removed lines (for counting)."""
-    result = clean_page(article.text, title_hint=article.given_title, recurring=recurring)
+    result = clean_page(article.text, title_hint=article.given_title, recurring=recurring, line_model=line_model)
     cleaned = article.model_copy(
         update={
             "title": result.title or article.given_title,  # the hint, with any " | Site" suffix taken off
@@ -80,15 +82,21 @@ class LearnRecurringLines(beam.PTransform):
 class _Clean(DeadLetterDoFn):
     stage = STAGE
 
-    def __init__(self, keep_removed: bool, payload_limit: int):
+    def __init__(self, keep_removed: bool, payload_limit: int, line_model: bool):
         super().__init__(payload_limit)
         self._keep_removed = keep_removed
+        self._line_model = line_model
         self._cleaned = Metrics.counter(STAGE, "articles_cleaned")
         self._removed: dict = {}  # reason -> its counter, made once
 
+    def setup(self):
+        super().setup()
+        if self._line_model:
+            load_line_model()  # once per worker process; a broken model file fails here, not per article
+
     def handle(self, article: Article, recurring: Mapping[str, frozenset] = None):
         lines = (recurring or {}).get(article.source, frozenset()) if article.source else frozenset()
-        cleaned, removed = clean_article(article, lines, self._keep_removed)
+        cleaned, removed = clean_article(article, lines, self._keep_removed, self._line_model)
         for line in removed:
             counter = self._removed.get(line.reason)
             if counter is None:
@@ -110,7 +118,7 @@ class CleanText(beam.PTransform):
         self._config = config
 
     def expand(self, articles):
-        clean = _Clean(self._config.keep_removed_lines, self._config.payload_limit)
+        clean = _Clean(self._config.keep_removed_lines, self._config.payload_limit, self._config.clean.line_model)
         if not self._config.clean.learn_recurring:
             out = articles | "Strip Boilerplate" >> beam.ParDo(clean).with_outputs(REJECTED, main="articles")
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from transforms.clean_limits import LIMITS
+from transforms.clean_model import CONSUMED, apply_line_model, load_line_model
 from transforms.clean_lines import Line, describe_page, line_fingerprint
 from transforms.clean_patterns import RULES, Rules
 from transforms.clean_results import CleanResult, RemovedLine
@@ -405,6 +406,7 @@ class Layout:
     byline_index: int | None
     date_index: int | None
     link_lists: frozenset[int]
+    values: tuple[float, ...] = ()  # line_values of every line
 
 
 def lay_out(lines: list[Line], title_hint: str | None) -> Layout:
@@ -416,22 +418,24 @@ def lay_out(lines: list[Line], title_hint: str | None) -> Layout:
     byline_index, date_index = _pick_meta(lines, headline, end)
     end = _list_after(lines, values, end)
     link_lists = frozenset(_link_list_lines(lines, values, start, end))
-    return Layout(title, title_index, headline, start, end, byline_index, date_index, link_lists)
+    return Layout(title, title_index, headline, start, end, byline_index, date_index, link_lists,
+                  tuple(values))
 
 
-def place_lines(lines: list[Line], layout: Layout, byline: str | None,
-                rules: Rules = RULES) -> tuple[list[str], list[RemovedLine]]:
-    """Sort the lines that are not the title, byline or date into paragraphs and removed."""
-    paragraphs: list[str] = []
-    removed: list[RemovedLine] = []
+def line_reasons(lines: list[Line], layout: Layout, byline: str | None,
+                 rules: Rules = RULES) -> list[str | None]:
+    """The rules' reason for every line: None for a paragraph, 'title', 'byline' or 'date' for the
+    lines consumed as those, else a ``REASONS`` code."""
+    reasons: list[str | None] = []
     seen: set[str] = set()
-    consumed = (layout.title_index, layout.byline_index, layout.date_index)
+    consumed = {layout.title_index: "title", layout.byline_index: "byline", layout.date_index: "date"}
     for index, line in enumerate(lines):
         if index in consumed:
+            reasons.append(consumed[index])
             continue
         inside = layout.start <= index < layout.end
         if line.recurring:
-            removed.append(RemovedLine(line.text, "recurring_in_source"))
+            reasons.append("recurring_in_source")
             continue
         reason = _title_copy_reason(line.text, layout.title, inside) if layout.title else None
         reason = reason or ("repeated_title" if index == layout.headline else None)
@@ -441,22 +445,37 @@ def place_lines(lines: list[Line], layout: Layout, byline: str | None,
         elif reason is None:
             reason = _reason_outside(line)
         if reason is None:
-            paragraphs.append(line.text)
             seen.add(line.text)
+        reasons.append(reason)
+    return reasons
+
+
+def place_lines(lines: list[Line], reasons: list[str | None]) -> tuple[list[str], list[RemovedLine]]:
+    """Sort the lines that are not the title, byline or date into paragraphs and removed."""
+    paragraphs: list[str] = []
+    removed: list[RemovedLine] = []
+    for line, reason in zip(lines, reasons):
+        if reason in CONSUMED:
+            continue
+        if reason is None:
+            paragraphs.append(line.text)
         else:
             removed.append(RemovedLine(line.text, reason))
     return paragraphs, removed
 
 
 def clean_page(text: str, title_hint: str | None = None,
-               recurring: frozenset[str] = frozenset(), rules: Rules = RULES) -> CleanResult:
+               recurring: frozenset[str] = frozenset(), rules: Rules = RULES,
+               line_model: bool = True) -> CleanResult:
     """Split a scraped news page into title, byline, date, body paragraphs and removed lines.
 
     ``title_hint`` is a title known from elsewhere (the page's <title>, a feed); it wins
     over the title found in the page, without its site name. ``recurring`` holds the
     fingerprints (``line_fingerprint``) of lines known to recur across many pages of the
     page's source; they are removed first, as ``recurring_in_source``. ``rules`` are the
-    words and phrases to use (those of the shipped phrase files by default). Never raises
+    words and phrases to use (those of the shipped phrase files by default). With
+    ``line_model`` (the default) the shipped line model (``clean_model``) decides again on
+    every line the rules did not consume or learn; without it the rules alone decide. Never raises
     on a ``str``. Every non-blank line of the normalised page ends up in exactly one place:
     the title, the byline, the date, the paragraphs or ``removed``.
     """
@@ -468,7 +487,11 @@ def clean_page(text: str, title_hint: str | None = None,
     layout = lay_out(lines, title_hint)
     byline = lines[layout.byline_index].author if layout.byline_index is not None else None
     published = lines[layout.date_index].date if layout.date_index is not None else None
-    paragraphs, removed = place_lines(lines, layout, byline, rules)
+    reasons = line_reasons(lines, layout, byline, rules)
+    if line_model:
+        reasons = apply_line_model(load_line_model(), lines, list(layout.values), reasons,
+                                   layout.start, layout.end)
+    paragraphs, removed = place_lines(lines, reasons)
     return CleanResult(layout.title, tuple(paragraphs), byline, published, tuple(removed))
 
 

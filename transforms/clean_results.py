@@ -26,6 +26,7 @@ REASONS: dict[str, str] = {
     "no_text": "line with no letters or digits ('***', '|', '•')",
     "duplicate": "second copy of a line already kept in the body",
     "recurring_in_source": "line found on many pages of the same source in this run (menus, promos, footers)",
+    "model_not_article": "line the rules kept but the line model scores as not part of the article",
 }
 
 

@@ -121,6 +121,9 @@ class ValidateLimits:
 
 @dataclass(frozen=True)
 class CleanConfig:
+    line_model: bool = setting(True, "--no-line-model",
+                               "let the rules alone decide which lines are the article (no line model)",
+                               negate=True)
     learn_recurring: bool = setting(True, "--no-learn-boilerplate",
                                     "do not learn per-source boilerplate lines from the run", negate=True)
     min_source_pages: int = setting(5, "--boilerplate-min-pages",
