@@ -37,7 +37,7 @@ def _sentence(i: int, topic: str) -> str:
 
 def _model(trees: list[dict], depth: int, baseline: float = 0.0, threshold: float = 0.5,
            rescue: float = 0.5) -> LineModel:
-    return LineModel.from_dict({"features_version": 2, "features": feature_names(), "depth": depth,
+    return LineModel.from_dict({"features_version": 3, "features": feature_names(), "depth": depth,
                                 "baseline": baseline, "threshold": threshold, "rescue_threshold": rescue,
                                 "trees": trees})
 
@@ -138,7 +138,7 @@ def test_a_model_that_wants_no_line_removes_the_body_with_its_own_reason():
 
 def test_a_model_for_other_features_is_refused_with_the_fix():
     with pytest.raises(ValueError, match="train_line_model.py"):
-        LineModel.from_dict({"features_version": 2, "features": feature_names()[:-1], "depth": 1,
+        LineModel.from_dict({"features_version": 3, "features": feature_names()[:-1], "depth": 1,
                              "baseline": 0.0, "threshold": 0.5, "trees": [_leaf(1.0)]})
 
 

@@ -27,6 +27,7 @@ from transforms.clean_rules import (
     normalise_lines,
     strip_site_name,
 )
+from transforms.clean_lines import line_fingerprint
 from transforms.clean_phrasebook import REASON_SECTIONS, SECTIONS
 
 # --------------------------------------------------------------------------------------
@@ -673,3 +674,13 @@ def test_a_menu_line_is_not_a_subheading():
     page = "\n".join(["Council delays vote on the bridge | Town News", "Council delays vote on the bridge", teaser,
                       "News | Sport | Weather | Travel", *body])
     assert clean_page(page, line_model=False).paragraphs == tuple(body)
+
+
+def test_a_line_remembered_from_one_page_is_described_afresh_on_the_next():
+    # The rules describe a short line once per process; what one page does to its lines (a byline
+    # learnt as the source's boilerplate loses its author) must not reach the next page.
+    page = "\n".join(["Harbour reopens", "By Jane Doe", *[_sentence(i, "harbour") for i in range(3)]])
+    learnt = clean_page(page, recurring=frozenset({line_fingerprint("By Jane Doe")}))
+    assert learnt.byline is None and ("By Jane Doe", "recurring_in_source") in [(r.text, r.reason) for r in learnt.removed]
+    assert clean_page(page).byline == "Jane Doe"
+    assert clean_page(page, recurring=frozenset()).byline == "Jane Doe"

@@ -19,6 +19,8 @@ class Limits:
     date_after_year: int = 30       # ... to this many characters after it
     phrase_gap: int = 120           # characters between the parts of 'cookie ... accept', 'For ... visit'
     publisher_gap: int = 60         # characters for each name in 'is part of X, a Y media company'
+    remembered_line_max: int = 300  # lines this long or shorter are described once per process ...
+    remembered_lines: int = 20_000  # ... up to this many distinct lines (menus and footers recur)
 
     # --- Sizes of kinds of lines
     meta_max: int = 160             # a byline or a date line is at most this long

@@ -228,8 +228,36 @@ def _is_date_line(line: str, date: str | None) -> bool:
     return len(line_key(line.replace(date, " ")).split()) <= LIMITS.date_line_other_words
 
 
+# What describe_line found for short lines with the default rules: menus, footers and labels recur on
+# every page of a site, so each is described once per process. Only values that describe_page and
+# clean_page never change are kept; every call gets a fresh Line.
+_REMEMBERED: dict[str, tuple] = {}
+
+
+def forget_described_lines() -> None:
+    """Empty the memory of described lines (for timing the rules from a cold start)."""
+    _REMEMBERED.clear()
+
+
 def describe_line(line: str, rules: Rules = RULES) -> Line:
     """Compute the features of one normalised line."""
+    if rules is not RULES or len(line) > LIMITS.remembered_line_max:
+        return _describe_line(line, rules)
+    fields = _REMEMBERED.get(line)
+    if fields is None:
+        described = _describe_line(line, rules)
+        fields = (described.words, described.sentence, described.boilerplate, described.has_text,
+                  described.list_like, described.author, described.date)
+        if len(_REMEMBERED) >= LIMITS.remembered_lines:
+            _REMEMBERED.clear()
+        _REMEMBERED[line] = fields
+        return described
+    words, sentence, boilerplate, has_text, list_like, author, date = fields
+    return Line(text=line, words=words, sentence=sentence, boilerplate=boilerplate, has_text=has_text,
+                list_like=list_like, author=author, date=date)
+
+
+def _describe_line(line: str, rules: Rules) -> Line:
     words = word_count(line)
     sentence = ends_sentence(line)
     described = Line(

@@ -21,15 +21,17 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from transforms.clean_limits import LIMITS
 from transforms.clean_lines import Line
 
 MODEL_PATH = Path(__file__).parent / "models" / "line_model.json"
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 
 # Lines the rules consume or learnt from the run: the model never changes them.
 CONSUMED = ("title", "byline", "date")
@@ -43,10 +45,22 @@ MAY_KEEP = frozenset({"outside_main_text"})
 # The reasons the model sees as their own columns (any other reason is the 'boilerplate' column).
 REASON_COLUMNS = ("none", "date", "share", "repeated_title", "outside_main_text", "navigation",
                   "link_list")
+_REASON_COLUMN = {name: i for i, name in enumerate(REASON_COLUMNS)}
 WINDOWS = (2, 5, 15)
 NEIGHBOURS = (-3, -2, -1, 1, 2, 3)
 
-_CLOSING = (".", "!", "?", "\u3002", '"', "\u201d", "\u00bb", "\uff01", "\uff1f")
+_CLOSING_POINTS = np.array([ord(c) for c in '.!?"\u3002\u201d\u00bb\uff01\uff1f'], dtype=np.uint32)
+# What each code point is, for code points up to U+0500 (every later one is a letter, not a capital).
+_DIGIT, _CAPITAL, _LETTER = 1, 2, 4
+_KIND = np.zeros(0x501, dtype=np.uint8)
+_KIND[0x30:0x3A] = _DIGIT
+_KIND[0x41:] = _LETTER
+_KIND[0x5B:0x61] = 0
+_KIND[0x7B:0xC0] = 0
+for _low, _high in ((0x41, 0x5A), (0xC0, 0xD6), (0xD8, 0xDE), (0x391, 0x3A9), (0x400, 0x42F)):
+    _KIND[_low:_high + 1] |= _CAPITAL
+_NUMERIC_FIELDS = operator.attrgetter("words", "sentence", "has_text", "list_like", "repeated")
+_OPTIONAL_FIELDS = operator.attrgetter("boilerplate", "author", "date")
 
 
 def feature_names() -> list[str]:
@@ -72,53 +86,62 @@ def line_features(lines: list[Line], values: list[float], reasons: list[str | No
     paragraph, or one of ``CONSUMED``), ``lines[start:end]`` the main run.
     """
     n = len(lines)
+    width = len(feature_names())
     if n == 0:
-        return np.zeros((0, len(feature_names())))
+        return np.zeros((0, width))
+    # Read from the Line objects in C (attrgetter), and from the page's code points with numpy.
+    numeric = np.array([_NUMERIC_FIELDS(line) for line in lines], dtype=float).reshape(n, 5)
+    words, sentence, has_text, list_like, repeated = numeric.T
+    optional = np.array([_OPTIONAL_FIELDS(line) for line in lines], dtype=object).reshape(n, 3) != None  # noqa: E711
+    boilerplate, meta = optional[:, 0], optional[:, 1] | optional[:, 2]
+    prose = (has_text > 0) & (list_like == 0) & (((sentence > 0) & (words >= LIMITS.prose_words))
+                                                 | (words >= LIMITS.long_words))
+    text = _text_counts([line.text for line in lines])
+    chars = text["chars"]
     index = np.arange(n, dtype=float)
     value = np.asarray(values, dtype=float)
-    kept = np.array([r is None for r in reasons], dtype=float)
-    words = np.array([line.words for line in lines], dtype=float)
+    kept = np.fromiter((r is None for r in reasons), dtype=float, count=n)
     log_words = np.log1p(words)
-    prose = np.array([line.prose for line in lines], dtype=float)
-    reason_column = {name: i for i, name in enumerate(REASON_COLUMNS)}
-    onehot = np.zeros((n, len(REASON_COLUMNS) + 1))
-    onehot[np.arange(n), [reason_column.get(r or "none", len(REASON_COLUMNS)) for r in reasons]] = 1.0
-    texts = [line.text for line in lines]
-    chars = np.array([len(t) for t in texts], dtype=float)
-    digits, capitals, letters = _char_counts(texts, chars)
     inside = (index >= start) & (index < end)
     distance = np.where(inside, 0, np.where(index < start, start - index, index - end + 1))
     cum_words = np.concatenate([[0.0], np.cumsum(words)])
     run_words = cum_words[end] - cum_words[start]
-    columns = [
-        onehot[:, :-1], inside, log_words, np.log1p(chars),
-        [line.sentence for line in lines], [line.boilerplate is not None for line in lines],
-        [line.meta for line in lines], [line.repeated for line in lines], value,
-        index / n, (index - start) / n, (end - index) / n, np.full(n, math.log1p(n)),
-        np.log1p(distance), index >= end,
-        np.full(n, run_words / max(1.0, cum_words[-1])), np.full(n, math.log1p(run_words)),
-        digits / np.maximum(1.0, chars), capitals / np.maximum(1.0, letters),
-        ["|" in t for t in texts], [t.endswith(_CLOSING) for t in texts],
-        [t.count(",") for t in texts] / np.maximum(1.0, words),
-        [t[:1].isupper() for t in texts],
-    ]
-    cum = {}
-    for name, series in (("value", value), ("kept", kept), ("prose", prose), ("words", words)):
-        cum[name] = np.concatenate([[0.0], np.cumsum(series)])
+
+    out = np.empty((n, width))
+    reasons_at = len(REASON_COLUMNS)
+    out[:, :reasons_at] = 0.0
+    columns = [_REASON_COLUMN.get(r or "none", -1) for r in reasons]
+    rows = [i for i, c in enumerate(columns) if c >= 0]
+    out[rows, [columns[i] for i in rows]] = 1.0
+    col = reasons_at
+    for series in (inside, log_words, np.log1p(chars), sentence, boilerplate, meta, repeated, value, index / n,
+                   (index - start) / n, (end - index) / n, math.log1p(n), np.log1p(distance), index >= end,
+                   run_words / max(1.0, cum_words[-1]), math.log1p(run_words),
+                   text["digits"] / np.maximum(1.0, chars), text["capitals"] / np.maximum(1.0, text["letters"]),
+                   text["bars"] > 0, text["ends_closing"], text["commas"] / np.maximum(1.0, words),
+                   text["starts_capital"]):
+        out[:, col] = series
+        col += 1
+    series = np.vstack([value, kept, prose, words])
+    cum = np.concatenate([np.zeros((4, 1)), np.cumsum(series, axis=1)], axis=1)
+    positions = np.arange(n)
     for k in WINDOWS:
-        lo = np.maximum(0, np.arange(n) - k)
-        hi = np.minimum(n, np.arange(n) + k + 1)
-        width = hi - lo
-        for name in ("value", "kept", "prose", "words"):
-            columns.append((cum[name][hi] - cum[name][lo]) / width)
-        columns.append(cum["value"][:-1] - cum["value"][lo])
-        columns.append(cum["value"][hi] - cum["value"][1:])
+        lo, hi = np.maximum(0, positions - k), np.minimum(n, positions + k + 1)
+        out[:, col:col + 4] = ((cum[:, hi] - cum[:, lo]) / (hi - lo)).T
+        out[:, col + 4] = cum[0, :-1] - cum[0, lo]
+        out[:, col + 5] = cum[0, hi] - cum[0, 1:]
+        col += 6
+    reach = max(abs(step) for step in NEIGHBOURS)
+    padded_words = np.concatenate([np.full(reach, -1.0), log_words, np.full(reach, -1.0)])
+    padded_values = np.concatenate([np.full(reach, -20.0), value, np.full(reach, -20.0)])
     for step in NEIGHBOURS:
-        columns.append(_shifted(log_words, step, -1.0))
-        columns.append(_shifted(value, step, -20.0))
-    columns.append(_shifted(kept, -1, -1.0))
-    columns.append(_shifted(kept, 1, -1.0))
-    return np.column_stack([np.asarray(c, dtype=float).reshape(n, -1) for c in columns])
+        out[:, col] = padded_words[reach + step:reach + step + n]
+        out[:, col + 1] = padded_values[reach + step:reach + step + n]
+        col += 2
+    out[:, col] = _shifted(kept, -1, -1.0)
+    out[:, col + 1] = _shifted(kept, 1, -1.0)
+    assert col + 2 == width
+    return out
 
 
 def _shifted(series: np.ndarray, step: int, missing: float) -> np.ndarray:
@@ -134,21 +157,34 @@ def _shifted(series: np.ndarray, step: int, missing: float) -> np.ndarray:
     return out
 
 
-def _char_counts(texts: list[str], chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per line: digits, capital letters (Latin, Greek, Cyrillic) and letters (any code point
-    from U+0041 on that is not ASCII punctuation), counted over the code points of the page."""
+def _text_counts(texts: list[str]) -> dict[str, np.ndarray]:
+    """Per line, from the code points of the page: its length, digits, capital letters (Latin,
+    Greek, Cyrillic), letters (any code point from U+0041 on that is not ASCII punctuation), '|'
+    and ',' characters, whether it ends like a sentence and whether it starts with a capital."""
+    chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    ends = np.cumsum(chars).astype(np.int64)
+    ends = np.cumsum(chars)
+    starts = ends - chars
+    filled = chars > 0
 
     def per_line(mask: np.ndarray) -> np.ndarray:
         cum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-        return np.diff(np.concatenate([[0], cum[ends]])).astype(float)
+        return (cum[ends] - cum[starts]).astype(float)
 
-    digits = (points >= 0x30) & (points <= 0x39)
-    capitals = (((points >= 0x41) & (points <= 0x5A)) | ((points >= 0xC0) & (points <= 0xDE) & (points != 0xD7))
-                | ((points >= 0x391) & (points <= 0x3A9)) | ((points >= 0x400) & (points <= 0x42F)))
-    letters = (points >= 0x41) & ~(((points >= 0x5B) & (points <= 0x60)) | ((points >= 0x7B) & (points <= 0xBF)))
-    return per_line(digits), per_line(capitals), per_line(letters)
+    kind = _KIND[np.minimum(points, len(_KIND) - 1)]
+    capitals, letters = (kind & _CAPITAL) > 0, (kind & _LETTER) > 0
+    last = np.where(filled, ends - 1, 0)
+    first = np.where(filled, starts, 0)
+    return {
+        "chars": chars.astype(float),
+        "digits": per_line((kind & _DIGIT) > 0),
+        "capitals": per_line(capitals),
+        "letters": per_line(letters),
+        "bars": per_line(points == 0x7C),
+        "commas": per_line(points == 0x2C),
+        "ends_closing": filled & np.isin(points[last], _CLOSING_POINTS) if len(points) else filled,
+        "starts_capital": filled & capitals[first] if len(points) else filled,
+    }
 
 
 @dataclass(frozen=True)
@@ -201,16 +237,17 @@ class LineModel:
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """The model's probability that each row's line belongs to the article."""
-        n, trees = features.shape[0], self.feature.shape[0]
+        n, (trees, inner) = features.shape[0], self.feature.shape
         if n == 0:
             return np.zeros(0)
-        left = (features[:, self.feature.ravel()] <= self.split.ravel()).reshape(n, trees, -1)
-        place = np.zeros((n, trees, 1), dtype=np.int64)
+        # Every split of every tree on every line at once, laid out (tree, node, line) and flat.
+        left = (features.T[self.feature.ravel()] <= self.split.reshape(-1, 1)).ravel()
+        first = np.arange(trees)[:, None] * (inner * n) + np.arange(n)[None, :]  # (tree, node 0, line)
+        place = np.zeros((trees, n), dtype=np.int64)
         for _ in range(self.depth):
-            go_left = np.take_along_axis(left, place, axis=2)
-            place = 2 * place + np.where(go_left, 1, 2)
-        values = np.take_along_axis(self.leaf[None, :, :], place - self.split.shape[1], axis=2)
-        raw = self.baseline + values.sum(axis=(1, 2))
+            place = 2 * place + 2 - left[first + place * n]  # left child 2p+1, right child 2p+2
+        leaves = self.leaf.ravel()[np.arange(trees)[:, None] * (inner + 1) + place - inner]
+        raw = self.baseline + leaves.sum(axis=0)
         return 1.0 / (1.0 + np.exp(-raw))
 
 
