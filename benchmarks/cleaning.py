@@ -212,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         predictions += preds
         rules = scores["rules"]
         print(f"{name}: {scores['docs']} pages, {scores['method']} method; median page {scores['median_kib']:.1f} KiB, "
-              f"cleaned in a median {statistics.median(millis):.2f} ms ({scores['rules_median_ms']:.2f} ms by the rules "
-              f"alone)")
+              f"cleaned in a median {statistics.median(millis):.2f} ms "
+              f"({scores['rules_median_ms']:.2f} ms by the rules alone)")
         print(f"  rules alone:         precision {rules['precision']:.4f}  recall {rules['recall']:.4f}  "
               f"F1 {rules['f1']:.4f}")
         seen = " (the model was trained on these pages)" if name in cross_validated else ""

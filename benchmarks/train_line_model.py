@@ -16,8 +16,9 @@ and each line gets ``clean_model.line_features``. Labels:
 * Multilingual dev (``with``/``without`` snippets): a line that contains a ``with`` snippet is
   article, one that contains a ``without`` snippet is not; other lines are left out.
 
-Cross-validation: pages are split into ``--folds`` folds by their position in the file (page
-``i`` is in fold ``i % folds``) in both sets; for each fold a model is trained on the other
+Cross-validation: pages are split into ``--folds`` folds by their site (the host of their
+``url``, by CRC-32), in both sets together, so that no site, and no page that is in a set twice,
+has pages on both sides of a split; for each fold a model is trained on the other
 folds and applied, exactly as the pipeline applies it (``clean_model.apply_line_model``), to the
 fold's pages. The scores printed and stored in the model file are those of the held-out folds,
 scored as ``benchmarks/cleaning.py`` scores (shingles for English, snippets for multilingual),
@@ -29,7 +30,9 @@ import argparse
 import datetime
 import json
 import sys
+import zlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -77,6 +80,13 @@ class Page:
                 labels[k] = 1.0
         return labels
 
+    def fold(self, folds: int, salt: str = "") -> int:
+        """The page's cross-validation fold: by the host of its URL (www. dropped); another
+        ``salt`` deals the sites into other folds."""
+        host = urlsplit(str(self.row.get("url") or self.row.get("id") or "")).hostname or ""
+        host = host[4:] if host.startswith("www.") else host
+        return zlib.crc32((salt + host).encode("utf-8")) % folds
+
     def body(self, model: LineModel | None) -> str:
         reasons = self.reasons if model is None else apply_line_model(
             model, self.lines, self.values, self.reasons, self.start, self.end)
@@ -104,7 +114,8 @@ def export(classifier, threshold: float, rescue_threshold: float) -> dict:
             "value": [float(x) if is_leaf else 0.0 for x, is_leaf in zip(nodes["value"], leaf)],
         })
         depth = max(depth, int(nodes["depth"].max()))
-    return {"features_version": FEATURES_VERSION, "features": feature_names(), "threshold": threshold, "rescue_threshold": rescue_threshold,
+    return {"features_version": FEATURES_VERSION, "features": feature_names(), "threshold": threshold,
+            "rescue_threshold": rescue_threshold,
             "baseline": float(np.ravel(classifier._baseline_prediction)[0]), "depth": depth, "trees": trees}
 
 
@@ -135,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="pages with with/without snippets (multilingual-dev.jsonl)")
     parser.add_argument("--out", default=str(MODEL_PATH), help="where to write the model")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--split", default="", help="deal the sites into other folds (any text)")
     parser.add_argument("--threshold", type=float, default=0.25, help="keep a line above this probability")
     parser.add_argument("--rescue-threshold", type=float, default=0.65,
                         help="bring back a line the rules removed above this probability")
@@ -154,12 +166,15 @@ def main(argv: list[str] | None = None) -> int:
 
     held_out = {name: [None] * len(pages) for name, pages in sets.items()}
     for fold in range(args.folds):
-        train = [p for pages in sets.values() for i, p in enumerate(pages) if i % args.folds != fold]
-        model = LineModel.from_dict(export(fit(train, args.english_weight, args.trees, args.learning_rate), args.threshold,
-                                         args.rescue_threshold))
+        train = [p for pages in sets.values() for p in pages if p.fold(args.folds, args.split) != fold]
+        if not train or len(train) == sum(len(pages) for pages in sets.values()):
+            raise SystemExit(f"fold {fold + 1} of {args.folds} holds no site or every site: the pages "
+                             f"come from too few sites for {args.folds} folds (use fewer folds, or pages from more sites)")
+        classifier = fit(train, args.english_weight, args.trees, args.learning_rate)
+        model = LineModel.from_dict(export(classifier, args.threshold, args.rescue_threshold))
         for name, pages in sets.items():
             for i, page in enumerate(pages):
-                if i % args.folds == fold:
+                if page.fold(args.folds, args.split) == fold:
                     held_out[name][i] = page.score(model)
         print(f"fold {fold + 1}/{args.folds} done", flush=True)
 
@@ -188,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
 
     data = {"version": datetime.date.today().isoformat(), "trained_on": {
         name: Path(getattr(args, name)).name for name in sets},
-        "settings": dict(SETTINGS, trees=args.trees, learning_rate=args.learning_rate, english_weight=args.english_weight, folds=args.folds,
+        "settings": dict(SETTINGS, trees=args.trees, learning_rate=args.learning_rate,
+                         english_weight=args.english_weight, folds=args.folds, split=args.split,
                          scikit_learn=sklearn.__version__),
         "cross_validated": cv, **data}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -161,7 +161,7 @@ def _generated_pages(n: int, seed: int):
         teasers = [f"Teaser {p}-{k}: another story about the weather" for k in range(3)]
         lines = [f"{title} | Town News", "Home", "News", "Sport", title, *article, "Most Popular", *teasers,
                  "Privacy Policy", "All rights reserved"]
-        yield f"https://example.org/{seed}/{p}", "\n".join(lines), article, teasers
+        yield f"https://site{p}.example/{seed}", "\n".join(lines), article, teasers
 
 
 def test_the_training_script_writes_a_model_that_learnt_which_lines_are_article(tmp_path):
@@ -188,3 +188,27 @@ def test_the_training_script_writes_a_model_that_learnt_which_lines_are_article(
     scores = dict(zip((line.text for line in lines), model.probabilities(
         line_features(lines, values, reasons, start, end))))
     assert min(scores[a] for a in article) > max(scores[t] for t in teasers + ["Home", "Privacy Policy"])
+
+
+def test_a_repeat_is_kept_when_the_model_removes_the_first_copy():
+    # A tree that removes the first quarter of the page and keeps the rest.
+    position = feature_names().index("position")
+    tree = {"feature": [position, 0, 0], "split": [0.25, 0.0, 0.0], "left": [1, 1, 2], "right": [2, 1, 2],
+            "value": [0.0, -10.0, 10.0]}
+    repeated = _sentence(1, "harbour")
+    others = [_sentence(i, "harbour") for i in range(2, 9)]
+    page = "\n".join(["Harbour reopens", others[0], repeated, *others[1:4], repeated, *others[4:]])
+    lines, values, reasons, start, end = _rules(page)
+    assert [r for line, r in zip(lines, reasons) if line.text == repeated] == [None, "duplicate"]
+    decided = apply_line_model(_model([tree], depth=1), lines, values, reasons, start, end)
+    assert [r for line, r in zip(lines, decided) if line.text == repeated] == [MODEL_REASON, None]
+
+
+def test_long_pages_are_scored_in_chunks_with_the_same_result():
+    model = load_line_model()
+    lines, values, reasons, start, end = _rules("\n".join(
+        ["Harbour reopens", *[_sentence(i, "harbour") if i % 3 else f"Menu {i}" for i in range(300)]]))
+    features = line_features(lines, values, reasons, start, end)
+    whole = model.probabilities(features, chunk=10_000)
+    assert np.array_equal(model.probabilities(features, chunk=7), whole)
+    assert len(whole) == len(lines)

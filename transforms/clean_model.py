@@ -42,7 +42,8 @@ MODEL_REASON = "model_not_article"
 # a copy of the title, a byline or date stays removed.
 MAY_KEEP = frozenset({"outside_main_text"})
 
-# The reasons the model sees as their own columns (any other reason is the 'boilerplate' column).
+# The reasons the model sees as their own columns; a line with any other reason has none of them set
+# (its 'boilerplate' feature says whether the rules found a boilerplate phrase).
 REASON_COLUMNS = ("none", "date", "share", "repeated_title", "outside_main_text", "navigation",
                   "link_list")
 _REASON_COLUMN = {name: i for i, name in enumerate(REASON_COLUMNS)}
@@ -235,8 +236,12 @@ class LineModel:
                    rescue_threshold=float(data.get("rescue_threshold", data["threshold"])),
                    baseline=float(data["baseline"]), depth=depth, feature=feature, split=split, leaf=leaf)
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """The model's probability that each row's line belongs to the article."""
+    def probabilities(self, features: np.ndarray, chunk: int = 2048) -> np.ndarray:
+        """The model's probability that each row's line belongs to the article, ``chunk`` lines at
+        a time (the walk holds trees x nodes x lines comparisons: about 5 KB a line)."""
+        if features.shape[0] > chunk:
+            return np.concatenate([self.probabilities(features[i:i + chunk], chunk)
+                                   for i in range(0, features.shape[0], chunk)])
         n, (trees, inner) = features.shape[0], self.feature.shape
         if n == 0:
             return np.zeros(0)
@@ -262,12 +267,16 @@ def apply_line_model(model: LineModel, lines: list[Line], values: list[float],
                      reasons: list[str | None], start: int, end: int) -> list[str | None]:
     """The reasons after the model's second opinion: a line the model scores above its threshold
     is kept (None), one below is removed (its rules reason, or ``MODEL_REASON`` when the rules
-    kept it). ``FIXED_REASONS`` lines are left as they are; a repeat of a kept line is a
-    ``duplicate``."""
+    kept it). Lines with other reasons than ``MAY_KEEP`` are left as they are. Repeats are
+    decided again: a copy the rules called a ``duplicate`` is judged like a line they kept, and the
+    first copy the model keeps is the one kept, so a text the model removes once is not lost when
+    a later copy is kept; every later copy of a kept line is a ``duplicate``."""
     scores = model.probabilities(line_features(lines, values, reasons, start, end))
     decided: list[str | None] = []
     seen: set[str] = set()
     for line, reason, score in zip(lines, reasons, scores):
+        if reason == "duplicate":
+            reason = None
         if reason is not None and reason not in MAY_KEEP:
             decided.append(reason)
         elif score <= (model.threshold if reason is None else model.rescue_threshold):
