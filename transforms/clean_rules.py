@@ -1,10 +1,11 @@
 """Line rules that turn scraped news page text into an article body.
 
-Pure functions, standard library only. ``clean_page`` takes the text of a page as a scraper
-saw it (one block of text per line: navigation, breadcrumbs, the title, the article, "see
-also" boxes, comment forms, footers...) and returns a ``CleanResult``: the title, byline,
-publication date, the article's paragraphs (each one line of the page, never rewritten, in
-page order) and every other line with the reason it was removed.
+Pure functions (the rules use the standard library only; the line model, numpy).
+``clean_page`` takes the text of a page as a scraper saw it (one block of text per line:
+navigation, breadcrumbs, the title, the article, "see also" boxes, comment forms, footers...)
+and returns a ``CleanResult``: the title, byline, publication date, the article's paragraphs
+(each one line of the page, never rewritten, in page order) and every other line with the
+reason it was removed.
 
 How it works:
 
@@ -22,7 +23,11 @@ How it works:
    <title> or of the doubled title nearest the article) and stops before the comments;
    a list right after the run (tour dates, ingredients) joins it;
 4. keep the prose and the lone subheadings inside the run, and give every other line a
-   reason code from ``REASONS``.
+   reason code from ``REASONS``;
+5. let the line model (``clean_model``, learned from the two dev sets) decide again: it may
+   remove a line kept so far (``model_not_article``) or bring back prose left outside the run;
+   lines with a boilerplate phrase, title copies, the byline and the date stay as they are
+   (``clean_page(..., line_model=False)`` stops at step 4).
 
 No rule is written for a particular site. Every regular expression is linear: alternations
 of escaped literals (written as tries, longest first), single-character classes and their
@@ -41,7 +46,9 @@ together:
 - ``clean_text``: normalised lines, line keys, word counts, sentence ends;
 - ``clean_lines``: describing each line (words, sentence end, list, boilerplate reason,
   byline, date);
-- ``clean_layout``: line values, the densest run, the title, placing lines, ``clean_page``.
+- ``clean_layout``: line values, the densest run, the title, placing lines, ``clean_page``;
+- ``clean_model`` and ``models/line_model.json``: the line model's features, trees and
+  decisions (retrained by ``benchmarks/train_line_model.py``).
 """
 from __future__ import annotations
 
