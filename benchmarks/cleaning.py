@@ -150,16 +150,24 @@ def snippet_summary(counts: list[tuple[int, int, int]]) -> dict:
             "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0, "docs": len(counts)}
 
 
+def score_page(row: dict, body: str):
+    """A page's counts: by snippets when it has ``with``/``without``, else by shingles of ``gold_body``."""
+    if "gold_body" in row:
+        return page_fractions(row["gold_body"], body)
+    return snippet_counts(row, body)
+
+
+def summarise_pages(rows: list[dict], scores: list) -> dict:
+    """The figures of one file's pages, from their ``score_page`` counts."""
+    return summarise(scores) if "gold_body" in rows[0] else snippet_summary(scores)
+
+
 def score_file(path: str, args) -> tuple[dict, list[float], list[float], list[dict]]:
     """Clean every page of one gold file and score it: by shingles when its pages have
     ``gold_body``, by snippets when they have ``with``/``without``."""
     rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
     by_snippet = "gold_body" not in rows[0]
     fractions, rules_fractions, millis, rules_millis, per_2k, predictions = [], [], [], [], [], []
-
-    def score(row: dict, body: str):
-        return snippet_counts(row, body) if by_snippet else page_fractions(row.get("gold_body", ""), body)
-
     # Two passes, each from a cold start (the rules remember short lines across pages): the rules
     # alone, then the rules and the line model as the pipeline cleans.
     forget_described_lines()
@@ -167,7 +175,7 @@ def score_file(path: str, args) -> tuple[dict, list[float], list[float], list[di
         start = time.perf_counter()
         rules_body = clean_page(row["page_text"], line_model=False).body
         rules_millis.append((time.perf_counter() - start) * 1000)
-        rules_fractions.append(score(row, rules_body))
+        rules_fractions.append(score_page(row, rules_body))
     forget_described_lines()
     for row, rules_score in zip(rows, rules_fractions):
         key = str(row.get("id") or row.get("url"))
@@ -176,12 +184,11 @@ def score_file(path: str, args) -> tuple[dict, list[float], list[float], list[di
         millis.append((time.perf_counter() - start) * 1000)
         per_2k.append(millis[-1] * 2048 / max(1, len(row["page_text"].encode("utf-8"))))
         predictions.append({"id": key, "text": body})
-        fractions.append(score(row, body))
+        fractions.append(score_page(row, body))
         if args.per_doc:
             print(f"{key[:60]}  {fractions[-1]}  (rules alone {rules_score})")
-    summary = snippet_summary if by_snippet else summarise
-    scores = summary(fractions)
-    scores["rules"] = summary(rules_fractions)
+    scores = summarise_pages(rows, fractions)
+    scores["rules"] = summarise_pages(rows, rules_fractions)
     scores["method"] = "snippet" if by_snippet else "shingle"
     scores["rules_median_ms"] = statistics.median(rules_millis)
     scores["median_kib"] = statistics.median(len(r["page_text"].encode("utf-8")) for r in rows) / 1024

@@ -39,18 +39,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cleaning import DEFAULT_GOLD, page_fractions, snippet_counts, snippet_summary, summarise  # noqa: E402
-from transforms.clean_layout import lay_out, line_reasons, place_lines  # noqa: E402
-from transforms.clean_lines import describe_page  # noqa: E402
+from cleaning import DEFAULT_GOLD, _normal, score_page, summarise_pages  # noqa: E402
+from transforms.clean_layout import place_lines, read_page  # noqa: E402
 from transforms.clean_model import (  # noqa: E402
     FEATURES_VERSION, MODEL_PATH, LineModel, apply_line_model, feature_names, line_features)
-from transforms.clean_text import normalise_lines  # noqa: E402
 
 SETTINGS = dict(max_depth=4, min_samples_leaf=20, early_stopping=False, random_state=0)
-
-
-def _normal(text: str) -> str:
-    return " ".join((text or "").split())
 
 
 class Page:
@@ -58,11 +52,8 @@ class Page:
 
     def __init__(self, row: dict):
         self.row = row
-        self.lines = describe_page(normalise_lines(row["page_text"]))
-        layout = lay_out(self.lines, None)
-        byline = self.lines[layout.byline_index].author if layout.byline_index is not None else None
-        self.values, self.start, self.end = list(layout.values), layout.start, layout.end
-        self.reasons = line_reasons(self.lines, layout, byline)
+        self.lines, layout, _, self.reasons = read_page(row["page_text"])
+        self.values, self.start, self.end = layout.values, layout.start, layout.end
         self.features = line_features(self.lines, self.values, self.reasons, self.start, self.end)
         self.labels = self._labels()
 
@@ -93,10 +84,7 @@ class Page:
         return "\n\n".join(place_lines(self.lines, reasons)[0])
 
     def score(self, model: LineModel | None):
-        body = self.body(model)
-        if "gold_body" in self.row:
-            return page_fractions(self.row["gold_body"], body)
-        return snippet_counts(self.row, body)
+        return score_page(self.row, self.body(model))
 
 
 def export(classifier, threshold: float, rescue_threshold: float) -> dict:
@@ -131,12 +119,6 @@ def fit(pages: list[Page], english_weight: float, trees: int, learning_rate: flo
     classifier = HistGradientBoostingClassifier(max_iter=trees, learning_rate=learning_rate, **SETTINGS)
     classifier.fit(np.vstack(xs), np.concatenate(ys), sample_weight=np.concatenate(ws))
     return classifier
-
-
-def summary(pages: list[Page], scores: list) -> dict:
-    if "gold_body" in pages[0].row:
-        return summarise(scores)
-    return snippet_summary(scores)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
 
     cv = {}
     for name, pages in sets.items():
-        rules = summary(pages, [page.score(None) for page in pages])
-        model = summary(pages, held_out[name])
+        rows = [page.row for page in pages]
+        rules = summarise_pages(rows, [page.score(None) for page in pages])
+        model = summarise_pages(rows, held_out[name])
         cv[name] = {"rules_f1": round(rules["f1"], 4), "cv_f1": round(model["f1"], 4),
                     "cv_precision": round(model["precision"], 4), "cv_recall": round(model["recall"], 4),
                     "pages": len(pages)}

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from transforms.clean_layout import lay_out, line_reasons
-from transforms.clean_lines import describe_page
+from transforms.clean_layout import read_page
 from transforms.clean_model import (
     MODEL_PATH,
     MODEL_REASON,
@@ -25,7 +24,6 @@ from transforms.clean_model import (
     load_line_model,
 )
 from transforms.clean_rules import clean_page
-from transforms.clean_text import normalise_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,10 +45,8 @@ def _leaf(value: float) -> dict:
 
 
 def _rules(page: str):
-    lines = describe_page(normalise_lines(page))
-    layout = lay_out(lines, None)
-    byline = lines[layout.byline_index].author if layout.byline_index is not None else None
-    return lines, list(layout.values), line_reasons(lines, layout, byline), layout.start, layout.end
+    lines, layout, _, reasons = read_page(page)
+    return lines, layout.values, reasons, layout.start, layout.end
 
 
 # --------------------------------------------------------------------------------------

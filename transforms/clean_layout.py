@@ -479,6 +479,18 @@ def clean_page(text: str, title_hint: str | None = None,
     on a ``str``. Every non-blank line of the normalised page ends up in exactly one place:
     the title, the byline, the date, the paragraphs or ``removed``.
     """
+    lines, layout, byline, reasons = read_page(text, title_hint, recurring, rules)
+    published = lines[layout.date_index].date if layout.date_index is not None else None
+    if line_model:
+        reasons = apply_line_model(load_line_model(), lines, layout.values, reasons, layout.start, layout.end)
+    paragraphs, removed = place_lines(lines, reasons)
+    return CleanResult(layout.title, tuple(paragraphs), byline, published, tuple(removed))
+
+
+def read_page(text: str, title_hint: str | None = None, recurring: frozenset[str] = frozenset(),
+              rules: Rules = RULES) -> tuple[list[Line], Layout, str | None, list[str | None]]:
+    """What the rules alone make of a page (``clean_page`` before the line model): its described
+    lines, their layout, the byline's author and every line's reason (``line_reasons``)."""
     lines = describe_page(normalise_lines(text), rules)
     if recurring:
         for line in lines:
@@ -486,13 +498,7 @@ def clean_page(text: str, title_hint: str | None = None,
                 _mark_recurring(line)
     layout = lay_out(lines, title_hint)
     byline = lines[layout.byline_index].author if layout.byline_index is not None else None
-    published = lines[layout.date_index].date if layout.date_index is not None else None
-    reasons = line_reasons(lines, layout, byline, rules)
-    if line_model:
-        reasons = apply_line_model(load_line_model(), lines, list(layout.values), reasons,
-                                   layout.start, layout.end)
-    paragraphs, removed = place_lines(lines, reasons)
-    return CleanResult(layout.title, tuple(paragraphs), byline, published, tuple(removed))
+    return lines, layout, byline, line_reasons(lines, layout, byline, rules)
 
 
 def _mark_recurring(line: Line) -> None:

@@ -11,10 +11,10 @@ The model ships in the package as ``models/line_model.json`` (trees as plain arr
 version, the training settings and its cross-validated scores) and is read once per process.
 ``benchmarks/train_line_model.py`` retrains it from the two dev sets and rewrites that file.
 
-Lines the rules consume as the title, byline or date, lines with no letters or digits, and
-lines learnt as the source's boilerplate (``recurring_in_source``) are never changed by the
-model; a second copy of a kept
-line stays a ``duplicate``.
+The model only judges lines the rules kept and prose they left outside the main run
+(``MAY_KEEP``); every other reason (the title, byline and date, boilerplate phrases, lines with
+no letters or digits, lines learnt as the source's boilerplate) stands. Repeats are decided
+again after it: only the first copy kept stays, later ones are ``duplicate``.
 """
 from __future__ import annotations
 
@@ -24,18 +24,17 @@ import math
 import operator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from transforms.clean_limits import LIMITS
 from transforms.clean_lines import Line
 
 MODEL_PATH = Path(__file__).parent / "models" / "line_model.json"
 FEATURES_VERSION = 3
 
-# Lines the rules consume or learnt from the run: the model never changes them.
+# The reasons of the lines the rules consume as the title, byline and date.
 CONSUMED = ("title", "byline", "date")
-FIXED_REASONS = frozenset(CONSUMED) | {"recurring_in_source", "no_text"}
 MODEL_REASON = "model_not_article"
 # The rules' reasons the model may overturn: lines removed only for where they are or how they
 # look (outside the main run, short, in a run of short lines). A line with a boilerplate phrase,
@@ -60,8 +59,7 @@ _KIND[0x5B:0x61] = 0
 _KIND[0x7B:0xC0] = 0
 for _low, _high in ((0x41, 0x5A), (0xC0, 0xD6), (0xD8, 0xDE), (0x391, 0x3A9), (0x400, 0x42F)):
     _KIND[_low:_high + 1] |= _CAPITAL
-_NUMERIC_FIELDS = operator.attrgetter("words", "sentence", "has_text", "list_like", "repeated")
-_OPTIONAL_FIELDS = operator.attrgetter("boilerplate", "author", "date")
+_LINE_FIELDS = operator.attrgetter("words", "sentence", "prose", "meta", "repeated")
 
 
 def feature_names() -> list[str]:
@@ -79,7 +77,7 @@ def feature_names() -> list[str]:
     return names
 
 
-def line_features(lines: list[Line], values: list[float], reasons: list[str | None],
+def line_features(lines: list[Line], values: Sequence[float], reasons: list[str | None],
                   start: int, end: int) -> np.ndarray:
     """One row of features per line (``feature_names`` order).
 
@@ -91,12 +89,9 @@ def line_features(lines: list[Line], values: list[float], reasons: list[str | No
     if n == 0:
         return np.zeros((0, width))
     # Read from the Line objects in C (attrgetter), and from the page's code points with numpy.
-    numeric = np.array([_NUMERIC_FIELDS(line) for line in lines], dtype=float).reshape(n, 5)
-    words, sentence, has_text, list_like, repeated = numeric.T
-    optional = np.array([_OPTIONAL_FIELDS(line) for line in lines], dtype=object).reshape(n, 3) != None  # noqa: E711
-    boilerplate, meta = optional[:, 0], optional[:, 1] | optional[:, 2]
-    prose = (has_text > 0) & (list_like == 0) & (((sentence > 0) & (words >= LIMITS.prose_words))
-                                                 | (words >= LIMITS.long_words))
+    words, sentence, prose, meta, repeated = np.array([_LINE_FIELDS(line) for line in lines],
+                                                      dtype=float).reshape(n, 5).T
+    boilerplate = np.fromiter((line.boilerplate is not None for line in lines), dtype=float, count=n)
     text = _text_counts([line.text for line in lines])
     chars = text["chars"]
     index = np.arange(n, dtype=float)
@@ -132,29 +127,21 @@ def line_features(lines: list[Line], values: list[float], reasons: list[str | No
         out[:, col + 4] = cum[0, :-1] - cum[0, lo]
         out[:, col + 5] = cum[0, hi] - cum[0, 1:]
         col += 6
+    # The neighbours' figures: each series padded past both ends with its 'no line here' value.
     reach = max(abs(step) for step in NEIGHBOURS)
-    padded_words = np.concatenate([np.full(reach, -1.0), log_words, np.full(reach, -1.0)])
-    padded_values = np.concatenate([np.full(reach, -20.0), value, np.full(reach, -20.0)])
+
+    def padded(series: np.ndarray, missing: float) -> np.ndarray:
+        return np.concatenate([np.full(reach, missing), series, np.full(reach, missing)])
+
+    padded_words, padded_values, padded_kept = padded(log_words, -1.0), padded(value, -20.0), padded(kept, -1.0)
     for step in NEIGHBOURS:
         out[:, col] = padded_words[reach + step:reach + step + n]
         out[:, col + 1] = padded_values[reach + step:reach + step + n]
         col += 2
-    out[:, col] = _shifted(kept, -1, -1.0)
-    out[:, col + 1] = _shifted(kept, 1, -1.0)
-    assert col + 2 == width
-    return out
-
-
-def _shifted(series: np.ndarray, step: int, missing: float) -> np.ndarray:
-    """``series[i + step]`` at ``i``, ``missing`` past either end."""
-    n = len(series)
-    out = np.full(n, missing)
-    if abs(step) >= n:
-        return out
-    if step < 0:
-        out[-step:] = series[:n + step]
-    else:
-        out[:n - step] = series[step:]
+    for step in (-1, 1):
+        out[:, col] = padded_kept[reach + step:reach + step + n]
+        col += 1
+    assert col == width
     return out
 
 
@@ -263,7 +250,7 @@ def load_line_model(path: str = str(MODEL_PATH)) -> LineModel:
         return LineModel.from_dict(json.load(handle))
 
 
-def apply_line_model(model: LineModel, lines: list[Line], values: list[float],
+def apply_line_model(model: LineModel, lines: list[Line], values: Sequence[float],
                      reasons: list[str | None], start: int, end: int) -> list[str | None]:
     """The reasons after the model's second opinion: a line the model scores above its threshold
     is kept (None), one below is removed (its rules reason, or ``MODEL_REASON`` when the rules
