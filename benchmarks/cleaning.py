@@ -151,7 +151,7 @@ def snippet_summary(counts: list[tuple[int, int, int]]) -> dict:
 
 
 def score_page(row: dict, body: str):
-    """A page's counts: by snippets when it has ``with``/``without``, else by shingles of ``gold_body``."""
+    """A page's counts: by shingles when it has a ``gold_body``, else by its ``with``/``without`` snippets."""
     if "gold_body" in row:
         return page_fractions(row["gold_body"], body)
     return snippet_counts(row, body)
