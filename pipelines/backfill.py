@@ -47,8 +47,9 @@ def dates_between(first_text: str, last_text: str) -> list[str]:
 def plan(argv: Sequence[str]) -> tuple[list[tuple[str, list[str]]], list[str]]:
     """(date, the `newsbeam run` arguments of that date) in order, and the flags passed through."""
     args, rest = make_parser().parse_known_args(list(argv))
-    if "--date" in rest or any(a.startswith("--date=") for a in rest):
-        raise ValueError("--date is set per run by backfill; give --from and --to")
+    for flag in ("--date", "--backfill-to"):
+        if flag in rest or any(a.startswith(flag + "=") for a in rest):
+            raise ValueError(f"{flag} is set per run by backfill; give --from and --to")
     if not any("{date}" in template for template in args.input):
         raise ValueError("no --input holds {date}: every date would read the same input; write where the "
                          "date goes, e.g. --input 'raw/dt={date}/'")
@@ -56,7 +57,8 @@ def plan(argv: Sequence[str]) -> tuple[list[tuple[str, list[str]]], list[str]]:
     for date in dates_between(args.first, args.last):
         inputs = [template.replace("{date}", date) for template in args.input]
         # --date last: it wins over anything in the flags passed through (an abbreviation such as --dat)
-        runs.append((date, ["--input", *inputs, "--output", args.output, *rest, "--date", date]))
+        runs.append((date, ["--input", *inputs, "--output", args.output, *rest, "--backfill-to", args.last,
+                            "--date", date]))
     return runs, rest
 
 

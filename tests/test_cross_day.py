@@ -121,12 +121,16 @@ def test_a_rerun_gives_the_same_rows(two_days, capsys):
     before = {table: rows(lake, table, D2) for table in ("articles", "duplicates", "dedupe_index")}
     assert run(two_days["day2"], lake, D2) == 0
     assert {table: rows(lake, table, D2) for table in before} == before
-    # A rerun of day 1 after day 2 exists sees no history (only earlier dates count): same rows,
-    # and a warning that day 2 ran without it.
+    # Day 2's duplicates name day 1's articles: a rerun of day 1 alone is refused (it could drop
+    # them), naming the backfill that reruns both.
     day1_rows = rows(lake, "articles", D1)
     capsys.readouterr()
-    assert run(two_days["day1"], lake, D1) == 0
-    assert f"already holds 1 later date(s) ({D2} to {D2})" in capsys.readouterr().err
+    assert run(two_days["day1"], lake, D1) == 2
+    assert f"newsbeam backfill --from {D1} --to {D2}" in capsys.readouterr().err
+    # A rerun of day 1 that a rerun of day 2 follows (what backfill runs) sees no history (only
+    # earlier dates count): the same rows.
+    assert run(two_days["day1"], lake, D1, "--backfill-to", D1) == 2  # day 2 is not in that backfill
+    assert run(two_days["day1"], lake, D1, "--backfill-to", D2) == 0
     assert json.loads((lake / "run.json").read_text())["later_dates"] == [D2]
     assert rows(lake, "articles", D1) == day1_rows
     assert rows(lake, "duplicates", D1) == []
@@ -278,7 +282,7 @@ def test_an_index_file_that_vanished_fails_the_run_with_the_reason(tmp_path):
     from transforms.history import ReadHistory, TodayKeys
     from transforms.rejects import StageFailure
 
-    with pytest.raises(StageFailure, match="was rerun while this run was running"):
+    with pytest.raises(StageFailure, match="was replaced while this run was running"):
         list(ReadHistory(minhash_params(DedupeConfig()), {}).process((D1, str(tmp_path / "gone.parquet")),
                                                      TodayKeys(frozenset(), np.zeros(0, dtype=np.uint64))))
 

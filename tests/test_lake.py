@@ -42,8 +42,11 @@ def test_a_dated_run_replaces_its_date_only(tmp_path):
     current = json.loads((lake / "_newsbeam" / "current.json").read_text())
     assert current["dates"] == ["2025-03-12", "2025-03-13"]
     assert json.loads((lake / "run.json").read_text())["date"] == "2025-03-13"
-    # An undated run is a whole output again: it replaces every date.
-    assert run_day(tmp_path / "d1", lake) == 0
+    # An undated run is a whole output again: it replaces every date, when the user says so.
+    from pipelines import articles
+
+    assert articles.main(["--input", str(tmp_path / "d1"), "--output", str(lake), f"--runner={TEST_RUNNER}",
+                          "--change-output-kind"]) == 0
     assert not glob.glob(str(lake / "*" / "dt=*"))
 
 

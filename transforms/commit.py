@@ -75,14 +75,34 @@ def commit_paths(output: str) -> list[str]:
     return sorted(found, key=lambda p: p.rsplit("/", 1)[-1])
 
 
-def read_json(path: str) -> dict:
-    return json.loads(store.read_bytes(path).decode("utf-8"))
+class DamagedOutput(RuntimeError):
+    """A file of the output's own bookkeeping cannot be read: the message names it and the repair."""
+
+
+def read_json(path: str, repair: str = "") -> dict:
+    """A JSON object of the output's bookkeeping; :class:`DamagedOutput` naming ``path`` (and
+    ``repair``, the way to mend it) when it is not one."""
+    try:
+        value = json.loads(store.read_bytes(path).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:  # cut short, or overwritten
+        raise DamagedOutput(f"{path} is damaged ({type(exc).__name__}: {str(exc)[:120]}){'; ' + repair if repair else ''}") from None
+    if not isinstance(value, dict):
+        raise DamagedOutput(f"{path} is damaged (a JSON {type(value).__name__}, not an object){'; ' + repair if repair else ''}")
+    return value
+
+
+def _read_commit(path: str) -> dict:
+    return read_json(path, repair=(
+        "this commit record of a published run cannot be read; move it out of the output (mv it elsewhere), "
+        "then rerun the date it published (or the whole output for an undated one): the runs before it stay "
+        "published"))
 
 
 def fold(commits: Iterable[dict]) -> dict:
     """The current state from commit records, oldest first: each commit removes the files it
     replaces and adds its own. ``"replaces": "all"``: every file of every table (a whole output);
-    ``{"dt": D}``: the files of date D (a dated run into a lake; other dates stay)."""
+    ``{"dt": D}``: the files of date D (a dated run into a lake; other dates stay), and any file
+    without a date (an undated output that a dated run replaced with ``--change-output-kind``)."""
     files: list[dict] = []
     latest = None
     for commit in commits:
@@ -90,7 +110,7 @@ def fold(commits: Iterable[dict]) -> dict:
         if replaces == "all":
             files = []
         else:
-            files = [f for f in files if f.get("dt") != replaces["dt"]]
+            files = [f for f in files if f.get("dt") and f.get("dt") != replaces["dt"]]
         files.extend(commit["files"])
         latest = commit["run_id"]
     runs = sorted({run_of_part(f["path"]) for f in files} - {None})  # the runs whose files are current
@@ -141,7 +161,7 @@ def publish(output: str, run_id: str, files: list[dict], summary: dict, replaces
     for _ in range(20):
         for path in paths:
             if path not in cache:
-                cache[path] = read_json(path)
+                cache[path] = _read_commit(path)
         commits = [cache[path] for path in paths]
         current = fold(commits)
         store.write_bytes(store.join(output, CURRENT), _dump(current))
@@ -215,8 +235,8 @@ def current_state(output: str) -> dict:
     """``current.json`` of ``output`` (folded from the commit log when it is missing)."""
     path = store.join(output, CURRENT)
     if store.exists(path):
-        return read_json(path)
-    return fold(read_json(p) for p in commit_paths(output))
+        return read_json(path, repair=f"delete it (the next run folds it again from {COMMITS}/)")
+    return fold(_read_commit(p) for p in commit_paths(output))
 
 
 def current_files(output: str, table: Optional[str] = None) -> list[str]:
@@ -229,7 +249,7 @@ def current_files(output: str, table: Optional[str] = None) -> list[str]:
 def run_summary(output: str, run_id: str) -> Optional[dict]:
     """The summary the run ``run_id`` committed, read from the output's store; None if it did not."""
     path = find_commit(output, run_id)
-    return read_json(path)["summary"] if path else None
+    return _read_commit(path)["summary"] if path else None
 
 
 def is_newsbeam_output(output: str) -> bool:

@@ -283,6 +283,15 @@ class RunConfig:
         0.01, "--max-stage-error-share",
         "largest share of the records in that may fail inside a stage (reason stage_error) before the run "
         "fails instead of publishing", at_least=0, at_most=1)
+    max_rejected_share: float = setting(
+        0.5, "--max-rejected-share",
+        "largest share of the records in that may go to rejected/ before the run fails instead of publishing "
+        "(a feed in a format newsbeam misreads must not publish an output of rejections)", at_least=0, at_most=1)
+    change_output_kind: bool = setting(
+        False, "--change-output-kind",
+        "let a dated run (--date) replace an undated output, or an undated run replace a whole lake of dates; "
+        "without it such a run is refused")
+    backfill_to: Optional[str] = None  # set by `newsbeam backfill`: the dates up to this one are rerun after this one
 
     def __post_init__(self):
         check_ranges(self)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 from typing import NamedTuple, Optional
 
 import apache_beam as beam
@@ -37,7 +38,7 @@ from apache_beam.metrics import Metrics
 from transforms import commit, store
 from transforms.minhash import MinHashParams, band_hashes, signature_array
 from transforms.records import IndexRow
-from transforms.rejects import StageFailure
+from transforms.rejects import StageFailure, is_transient
 
 LOG = logging.getLogger("newsbeam.history")
 INDEX_TABLE = "dedupe_index"
@@ -72,6 +73,7 @@ class LakeHistory(NamedTuple):
 
     files: list  # (date, path) of the current index files of the dates looked back on, sorted
     later: list  # dates after the run's own that look back on it (within the same number of days)
+    known_dates: tuple = ()  # every date the lake holds
 
     @property
     def dates(self) -> list[str]:
@@ -83,13 +85,14 @@ def lake_history(output: str, date: Optional[str], days: int) -> LakeHistory:
     new output or ``days == 0``. Later dates were run without this date's articles as history, so a
     story of both dates is an article in each."""
     if not date or days <= 0 or not commit.is_newsbeam_output(output):
-        return LakeHistory([], [])
+        return LakeHistory([], [], ())
     state = commit.current_state(output)
     first, last = window(date, days)
     files = sorted((e["dt"], store.join(output, e["path"])) for e in state["tables"].get(INDEX_TABLE, [])
                    if e.get("dt") and first <= e["dt"] <= last and e.get("rows", 1) > 0)
     until = _shift(datetime.date.fromisoformat(date), days).isoformat()
-    return LakeHistory(files, [d for d in state.get("dates", []) if date < d <= until])
+    dates = state.get("dates", [])
+    return LakeHistory(files, [d for d in dates if date < d <= until], tuple(dates))
 
 
 def index_row(fp, verdict, params: MinHashParams) -> IndexRow:
@@ -166,6 +169,25 @@ def matching_rows(table, keys: TodayKeys, params: MinHashParams) -> list[int]:
     return sorted(hits)
 
 
+def unreadable_index_message(dt: str, path: str, exc: BaseException) -> str:
+    """Why the dedupe index file ``path`` of date ``dt`` cannot be read, and how to mend the lake."""
+    output = path.rsplit(f"{INDEX_TABLE}/dt=", 1)[0].rstrip("/").rstrip(os.sep)  # see lake_history
+    try:
+        named = any(store.join(output, e["path"]) == path
+                    for e in commit.current_state(output)["tables"].get(INDEX_TABLE, []))
+    except Exception:  # pylint: disable=broad-except  (the state itself is damaged: say what we know)
+        named = True
+    if not named:
+        return (f"the dedupe index of {dt} ({path}) was replaced while this run was running (that date was rerun "
+                "meanwhile), so this run's history changed under it. Run this date again; dates of one lake must "
+                "run one at a time.")
+    what = "is missing" if not store.exists(path) else f"cannot be read ({type(exc).__name__}: {str(exc)[:160]})"
+    return (f"the lake is damaged: the dedupe index file {path} of {dt} {what}. Repair it by running {dt} and the "
+            f"dates after it again, oldest first (newsbeam backfill --from {dt} --to LAST_DATE --input "
+            f"'RAW{{date}}' --output {output}), or run this date with a --dedupe-days that does not reach back to "
+            f"{dt}.")
+
+
 class ReadHistory(beam.DoFn):
     """(date, index file) -> the fingerprints of its rows that share a key with today's records."""
 
@@ -190,11 +212,9 @@ class ReadHistory(beam.DoFn):
                 present = set(parquet.schema_arrow.names)
                 table = parquet.read(columns=[c for c in _COLUMNS if c in present])  # older indexes lack some
         except Exception as exc:
-            if not store.exists(path):
-                raise StageFailure(f"the dedupe index of {dt} ({path}) is gone: that date was rerun while this run "
-                                   "was running, so this run's history changed under it. Run this date again "
-                                   "(dates of one lake must run one at a time, oldest first).") from exc
-            raise
+            if is_transient(exc):
+                raise
+            raise StageFailure(unreadable_index_message(dt, path, exc)) from exc
         self._rows.inc(table.num_rows)
         ours = minhash_id(self._params)
         foreign = {m for m in table.column("minhash").to_pylist() if m != ours}
@@ -235,3 +255,22 @@ class LookUpHistory(beam.PTransform):
             | "Read Matching History" >> beam.ParDo(ReadHistory(params, store.filesystem_options(fps.pipeline)),
                                                     keys=beam.pvalue.AsSingleton(keys))
         )
+
+
+def references_into(output: str, first: str, last: str, after: str) -> dict[str, int]:
+    """{later date: rows} of the duplicates of dates after ``after`` whose ``duplicate_of`` names an
+    article of a date in [``first``, ``last``]: the rows a rerun of those dates could leave naming
+    an article that is gone."""
+    import pyarrow.parquet as pq
+
+    found: dict[str, int] = {}
+    for entry in commit.current_state(output)["tables"].get("duplicates", []):
+        dt = entry.get("dt")
+        if not dt or dt <= after or not entry.get("rows", 1):
+            continue
+        with store.open_read(store.join(output, entry["path"])) as handle:
+            named = pq.ParquetFile(handle).read(columns=["duplicate_of_dt"]).column(0).to_pylist()
+        count = sum(1 for day in named if day and first <= day <= last)
+        if count:
+            found[dt] = found.get(dt, 0) + count
+    return dict(sorted(found.items()))

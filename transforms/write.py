@@ -241,6 +241,25 @@ def check_stage_errors(counts: dict, max_share: float, examples: list) -> None:
         f"more than --max-stage-error-share {max_share:g} allows, so nothing was published. Examples: {first}")
 
 
+class RejectedLimit(StageFailure):
+    """Too many records were rejected: the run fails instead of publishing an output of rejections."""
+
+
+def check_rejected_share(counts: dict, max_share: float) -> None:
+    """Raise :class:`RejectedLimit` when the share of rejected records among the records in passes
+    ``max_share`` (``--max-rejected-share``), naming the most common reasons."""
+    rejected, records_in = counts.get("rejected", 0), counts.get("records_in", 0)
+    if rejected == 0 or rejected <= max_share * records_in:
+        return
+    reasons = sorted(((v, k.split(".", 1)[1]) for k, v in counts.items() if k.startswith("reject.")),
+                     key=lambda item: (-item[0], item[1]))
+    top = ", ".join(f"{reason.replace('.', '/', 1)} {count}" for count, reason in reasons[:3])
+    raise RejectedLimit(
+        f"{rejected} of {records_in} records ({rejected / max(records_in, 1):.1%}) were rejected, more than "
+        f"--max-rejected-share {max_share:g} allows, so nothing was published. Top reasons (stage/reason): {top}. "
+        "Check the input's format, or raise --max-rejected-share to publish anyway")
+
+
 def summarise(counts: dict, manifest: list[dict], run: dict, partial: list[dict] = ()) -> dict:
     """run.json: counts by outcome and reason, whether they reconcile, and the files read only in part."""
     def group(prefix):
@@ -289,12 +308,14 @@ class _WriteParts(beam.DoFn):
 
 
 class _Publish(beam.DoFn):
-    """The last step: check the stage-error share, then commit the run (see transforms/commit.py)."""
+    """The last step: check the stage-error and rejected shares, then commit the run (see
+    transforms/commit.py)."""
 
     def __init__(self, output: str, run: dict, tables: tuple[str, ...], max_stage_error_share: float,
-                 grace_hours: float, fs_options: dict, date: Optional[str] = None):
+                 grace_hours: float, fs_options: dict, date: Optional[str] = None, max_rejected_share: float = 1.0):
         self._output, self._run, self._tables, self._date = output, run, tables, date
         self._max_share = max_stage_error_share
+        self._max_rejected_share = max_rejected_share
         self._grace = grace_hours * 3600
         self._fs_options = fs_options
 
@@ -303,6 +324,7 @@ class _Publish(beam.DoFn):
 
     def process(self, manifest, counts, partial, error_examples):
         check_stage_errors(counts, self._max_share, error_examples)  # Top.Smallest: already in order
+        check_rejected_share(counts, self._max_rejected_share)
         manifest = list(manifest)
         run_id = self._run["run_id"]
         for name in self._tables:
@@ -348,7 +370,8 @@ class WriteOutputs(beam.PTransform):
     Input: a dict with ``records`` (every RawRecord read), ``articles`` (annotated Articles),
     ``duplicates`` (DuplicateRow), ``rejected`` (RejectedRow from every stage) and, optionally,
     ``partial_reads`` (PartialRead: files read only up to a fault). The run fails instead of
-    publishing when more than ``config.max_stage_error_share`` of the records in are stage errors.
+    publishing when more than ``config.max_stage_error_share`` of the records in are stage errors,
+    or more than ``config.max_rejected_share`` of them are rejected.
     """
 
     def __init__(self, config: RunConfig, run_info: Optional[dict] = None):
@@ -359,6 +382,7 @@ class WriteOutputs(beam.PTransform):
         check_output_replaceable(self._output)
         self._rows_per_file = config.write.rows_per_file
         self._max_share = config.max_stage_error_share
+        self._max_rejected_share = config.max_rejected_share
         self._grace_hours = config.write.orphan_grace_hours
         self._date = config.date
         now = time.time()
@@ -407,7 +431,7 @@ class WriteOutputs(beam.PTransform):
             | "First Three Stage Errors" >> beam.combiners.Top.Smallest(3, key=_example_order))
         return manifest | "Publish Output" >> beam.ParDo(
             _Publish(self._output, self._run, self._tables, self._max_share, self._grace_hours,
-                     store.filesystem_options(pipeline), self._date),
+                     store.filesystem_options(pipeline), self._date, self._max_rejected_share),
             counts=beam.pvalue.AsSingleton(counts), partial=beam.pvalue.AsList(partial),
             error_examples=beam.pvalue.AsSingleton(error_examples))
 
