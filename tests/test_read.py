@@ -280,3 +280,162 @@ def test_names_with_glob_characters_or_a_colon_are_plain_local_names(tmp_path, m
     assert check_path("results:2024", "--output") == str(tmp_path / "results:2024")
     with pytest.raises(StoreError, match="'//' missing"):
         check_path("s3:/bucket/out", "--output")
+
+
+# --------------------------------------------------------------------------------------
+# Entries of an input folder that are not regular files, and files that grow while read
+
+def within(seconds, fn, *args):
+    """``fn(*args)`` run in a thread: a read that blocks or never ends fails the test instead of
+    hanging it (the thread is left behind as a daemon)."""
+    import threading
+
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn(*args)
+        except BaseException as exc:  # handed to the test below
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{getattr(fn, '__name__', fn)} still running after {seconds} s"
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def _odd_entries(folder):
+    """A folder of two good files and entries that are not files: their names and what the
+    rejection of each says."""
+    folder.mkdir()
+    (folder / "good-a.txt").write_text("First page.")
+    (folder / "good-b.txt").write_text("Second page.")
+    os.symlink(folder / "missing-target.txt", folder / "000-dangling.txt")  # sorts first
+    os.symlink(folder / "loop.txt", folder / "loop.txt")
+    os.mkfifo(folder / "pipe.txt")
+    os.symlink("/dev/zero", folder / "zero.txt")
+    return {"000-dangling.txt": "dangling symbolic link", "loop.txt": "symbolic link loop",
+            "pipe.txt": "not a regular file: a FIFO", "zero.txt": "not a regular file: a character device"}
+
+
+def test_an_entry_that_is_not_a_regular_file_is_listed_and_rejected_alone(tmp_path):
+    import socket
+
+    from transforms.read import list_source, resolve_inputs
+
+    folder = tmp_path / "in"
+    expect = {**_odd_entries(folder), "sock.txt": "not a regular file: a socket"}
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(folder / "sock.txt"))
+        names = ["000-dangling.txt", "good-a.txt", "good-b.txt", "loop.txt", "pipe.txt", "sock.txt", "zero.txt"]
+        (source,) = within(10, resolve_inputs, [str(folder)])  # the dangling link is the first entry
+        listed = within(10, lambda: list(list_source(source)))
+        assert listed == [(str(folder / n), 11 if n == "good-a.txt" else 12 if n == "good-b.txt" else 0) for n in names]
+        (pattern,) = within(10, resolve_inputs, [str(folder / "*.txt")])
+        assert within(10, lambda: [os.path.basename(p) for p, _ in list_source(pattern)]) == names
+        for name, detail in expect.items():
+            (rej,) = within(10, records, folder / name)
+            assert (rej.stage, rej.reason, rej.source_file) == ("read", "unreadable_file", str(folder / name))
+            assert rej.detail.startswith(detail), rej.detail
+        assert [r.payload for r in records(folder / "good-a.txt")] == ["First page."]
+
+
+def test_an_input_that_is_a_dangling_link_or_a_fifo_is_a_usage_error(tmp_path):
+    from transforms.read import resolve_inputs
+
+    os.symlink(tmp_path / "nowhere", tmp_path / "dangling.txt")
+    os.mkfifo(tmp_path / "pipe.txt")
+    with pytest.raises(ValueError, match="does not exist"):
+        resolve_inputs([str(tmp_path / "dangling.txt")])
+    with pytest.raises(ValueError, match="not a regular file: a FIFO"):
+        within(10, resolve_inputs, [str(tmp_path / "pipe.txt")])
+
+
+def test_a_file_replaced_by_a_fifo_after_listing_is_rejected_without_opening_it(tmp_path):
+    from transforms.read import list_source, resolve_inputs
+
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "x"}\n')
+    (source,) = resolve_inputs([str(path)])
+    assert list(list_source(source)) == [(str(path), 14)]
+    path.unlink()
+    os.mkfifo(path)
+    (rej,) = within(10, records, path)
+    assert (rej.reason, rej.detail) == ("unreadable_file", "not a regular file: a FIFO")
+
+
+def test_an_uncompressed_file_is_read_no_further_than_the_read_bound(tmp_path):
+    limits = ReadLimits(max_record_bytes=1000, max_decompressed_bytes=1 << 20)
+    txt = tmp_path / "big.txt"
+    txt.write_bytes(b"x" * (3 << 20))
+    (rej,) = records(txt, limits)
+    assert (rej.reason, rej.payload_chars) == ("record_too_large", 1 << 20)
+    assert rej.detail == "more than 1048576 bytes, over the 1000-byte record limit"
+    gz = tmp_path / "big.txt.gz"  # compressed, the same bytes are a .gz that expands too far, as before
+    gz.write_bytes(gzip.compress(b"x" * (3 << 20)))
+    assert [r.reason for r in records(gz, limits)] == ["decompressed_too_large"]
+    jsonl = tmp_path / "big.jsonl"
+    jsonl.write_bytes(b"".join(b'{"text": "%06d"}\n' % i for i in range(200000)))  # 19 bytes a line
+    got = records(jsonl, limits)
+    # every whole line in the first MiB is kept; the rejection names the last of them, as for a .gz
+    assert all(isinstance(r, RawRecord) for r in got[:-1]) and len(got) - 1 == (1 << 20) // 19
+    assert (got[-1].reason, got[-1].source_line) == ("decompressed_too_large", len(got) - 1)
+    jsonl.write_bytes(b'{"text": "%s"}\n' % (b"z" * ((1 << 20) - 13)))  # exactly the bound: read whole
+    assert [(type(r).__name__, len(r.payload)) for r in records(jsonl, ReadLimits(max_decompressed_bytes=1 << 20))] == [
+        ("RawRecord", (1 << 20) - 1)]
+    assert "more than 1048576 bytes read" in got[-1].detail
+
+
+def test_a_file_that_keeps_growing_while_it_is_read_is_read_to_the_bound_only(tmp_path):
+    import threading
+
+    path = tmp_path / "growing.txt"
+    path.write_bytes(b"z" * (4 << 20))
+    stop = threading.Event()
+
+    def append():  # as fast as it can, up to 64 MiB, until the read is over
+        with open(path, "ab") as handle:
+            for _ in range(256):
+                if stop.is_set():
+                    return
+                handle.write(b"z" * (256 << 10))
+                handle.flush()
+
+    writer = threading.Thread(target=append, daemon=True)
+    writer.start()
+    try:
+        (rej,) = within(60, records, path, ReadLimits(max_record_bytes=1000, max_decompressed_bytes=1 << 20))
+    finally:
+        stop.set()
+        writer.join(60)
+    assert (rej.reason, rej.detail) == ("record_too_large", "more than 1048576 bytes, over the 1000-byte record limit")
+
+
+def test_a_run_over_a_folder_with_links_fifos_and_devices_reads_the_rest_and_reconciles(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import PROJECT_ROOT, SEEDS
+
+    folder = tmp_path / "in"
+    _odd_entries(folder)
+    for name, seed in (("good-a.txt", "rotterdam-port-strike.txt"), ("good-b.txt", "hochwasser-passau.txt")):
+        shutil.copyfile(os.path.join(SEEDS, seed), folder / name)
+    out = tmp_path / "out"
+    # 4 of 6 records are rejected: more than the default --max-rejected-share lets a run publish
+    proc = subprocess.run([sys.executable, "-m", "pipelines.articles", "--input", str(folder), "--output", str(out),
+                           "--max-rejected-share", "1"],
+                          capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "run.json").read_text())
+    articles = pq.read_table(out / "articles").to_pylist()
+    rejected = pq.read_table(out / "rejected").to_pylist()
+    assert sorted(os.path.basename(a["source_file"]) for a in articles) == ["good-a.txt", "good-b.txt"]
+    assert sorted((os.path.basename(r["source_file"]), r["stage"], r["reason"]) for r in rejected) == [
+        (name, "read", "unreadable_file") for name in ("000-dangling.txt", "loop.txt", "pipe.txt", "zero.txt")]
+    assert summary["records_in"] == summary["articles_written"] + summary["duplicates"] + summary["rejected"] == 6
+    assert summary["reconciled"] is True

@@ -9,16 +9,21 @@ Formats (chosen by file name; ``.gz`` may follow any of them):
 Bytes are decoded as UTF-8 (a leading BOM is dropped), or as UTF-16 when they start with its BOM. Bytes that are not valid UTF-8 are decoded
 as Windows-1252, and where even that has undefined bytes, as Latin-1 (which cannot fail); the
 record's ``text_encoding`` says which fallback was used. Nothing here raises on bad data: what
-cannot be read becomes a :class:`RejectedRow` at stage ``read``.
+cannot be read becomes a :class:`RejectedRow` at stage ``read``. Only regular files (and object-store
+objects) are opened: a dangling symbolic link, a link loop, a FIFO, a device or a socket in an input
+folder is listed like a file and rejected as ``unreadable_file`` without being opened. No file is read
+past ``max_decompressed_bytes``, compressed or not (a file still being written keeps growing).
 """
 from __future__ import annotations
 
+import errno
 import glob
 import gzip
 import io
 import json
 import math
 import os
+import stat
 from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple, Optional, Union
 
 import apache_beam as beam
@@ -99,7 +104,9 @@ def resolve_inputs(paths: Iterable[str]) -> list[InputSource]:
                 source = InputSource(path, "folder", path)
             elif os.path.isfile(path):
                 source = InputSource(path, "file", os.path.dirname(path))
-            else:
+            elif os.path.exists(path):  # a FIFO or a device named on the command line
+                raise ValueError(f"input {given!r} cannot be read: {not_regular(path)}")
+            else:  # also a dangling symbolic link
                 raise ValueError(f"input {given!r} does not exist (give files, folders or glob patterns)")
         elif _has_glob(path):
             source = InputSource(path, "glob", _glob_root(path))
@@ -132,10 +139,10 @@ def list_source(source: InputSource, limit: Optional[int] = None) -> Iterator[tu
             yield from _files_under(source.path)
             return
         for match in sorted(glob.iglob(source.path, recursive=True)):
-            if os.path.isfile(match) and not _hidden(source.root, match):
-                yield os.path.abspath(match), os.path.getsize(match)
-            elif os.path.isdir(match):
+            if os.path.isdir(match):
                 yield from _files_under(match)
+            elif not _hidden(source.root, match):
+                yield os.path.abspath(match), _local_size(match)
         return
     pattern = source.path if source.kind == "glob" else store.join(store.escape_glob(source.path), "**")
     (result,) = FileSystems.match([pattern], limits=[limit])
@@ -146,7 +153,42 @@ def list_source(source: InputSource, limit: Optional[int] = None) -> Iterator[tu
 
 
 def _size(path: str) -> int:
-    return os.path.getsize(path) if store.is_local(path) else FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+    return _local_size(path) if store.is_local(path) else FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+
+
+def _local_size(path: str) -> int:
+    """The size of a regular file; 0 for any other entry (a dangling link, a FIFO...), which is listed
+    all the same: the reader rejects it without opening it."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def not_regular(path: str) -> Optional[str]:
+    """Why the local entry ``path`` cannot be read as a file ("dangling symbolic link",
+    "symbolic link loop", "not a regular file: a FIFO", ...), or None for a regular file and for
+    faults that opening it reports (a missing file, a permission refused). Opening a FIFO for
+    reading blocks until a writer comes, and a device may never end: they are never opened."""
+    try:
+        mode = os.stat(path).st_mode  # follows links
+    except OSError as exc:
+        if not os.path.islink(path):
+            return None
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return f"dangling symbolic link: its target {display_name(os.readlink(path))!r} does not exist"
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), f"an entry of mode {stat.filemode(mode)}")
+    return f"not a regular file: {kind}"
 
 
 def _hidden(root: str, path: str) -> bool:
@@ -165,7 +207,7 @@ def _files_under(folder: str) -> Iterator[tuple[str, int]]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(n for n in names if not n.startswith(".")):
             path = os.path.abspath(os.path.join(root, name))
-            yield path, os.path.getsize(path)
+            yield path, _local_size(path)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -192,31 +234,58 @@ class DecompressedTooLarge(Exception):
 
 
 class _BoundedStream(io.RawIOBase):
-    """Wraps a (decompressing) stream and fails once more than ``limit`` bytes came out of it."""
+    """Wraps a (decompressing) stream: gives its first ``limit`` bytes, then fails if there are more.
+    ``seekable`` passes seeks through (a piece of a large .jsonl file starts with one); the bound
+    counts the bytes read, wherever they were read from."""
 
-    def __init__(self, inner: BinaryIO, limit: int):
+    def __init__(self, inner: BinaryIO, limit: int, seekable: bool = False):
         self._inner = inner
         self._left = limit
+        self._seekable = seekable
+        self._read = getattr(inner, "read1", inner.read)
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return self._seekable
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if not self._seekable:
+            raise io.UnsupportedOperation("seek")
+        return self._inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._inner.tell() if self._seekable else super().tell()
+
     def readinto(self, buffer) -> int:
         # read1: one decompressed block at a time, so a fault later in the file loses nothing before it.
-        data = self._inner.read1(len(buffer))
-        if len(data) > self._left:
-            raise DecompressedTooLarge()
+        if not self._left:
+            if self._read(1):
+                raise DecompressedTooLarge()
+            return 0
+        data = self._read(min(len(buffer), self._left))
         self._left -= len(data)
         buffer[: len(data)] = data
         return len(data)
 
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            super().close()
+
 
 def open_input(path: str, limits: ReadLimits) -> BinaryIO:
-    """Open ``path`` through Beam's filesystems (local, gs://, s3://...), gunzipping if named so."""
+    """Open ``path`` through Beam's filesystems (local, gs://, s3://...), gunzipping if named so.
+    No more than ``max_decompressed_bytes`` can be read from it, compressed or not (a local file may
+    still be growing); a .parquet file is read at the offsets its footer gives instead."""
     raw = store.open_read(path)
     if is_gzip(path):
         return io.BufferedReader(_BoundedStream(gzip.GzipFile(fileobj=raw), limits.max_decompressed_bytes))
-    return raw
+    if input_format(path) == "parquet":
+        return raw
+    return io.BufferedReader(_BoundedStream(raw, limits.max_decompressed_bytes, seekable=raw.seekable()))
 
 
 def bounded_lines(stream: BinaryIO, max_line: int) -> Iterator[tuple[int, bytes, int]]:
@@ -298,6 +367,11 @@ def read_file(path: str, limits: ReadLimits = ReadLimits(), payload_limit: int =
 def _read_file(path: str, limits: ReadLimits, payload_limit: int,
                piece: Optional[Piece]) -> Iterator[Union[RawRecord, RejectedRow]]:
     fmt = input_format(path)
+    problem = not_regular(path) if store.is_local(path) else None
+    if problem:  # checked again here: the entry may have been replaced since it was listed
+        yield make_rejection(STAGE, "unreadable_file", problem, source_file=path, payload="",
+                             limit=payload_limit, fmt=fmt)
+        return
     if fmt is None:
         yield make_rejection(STAGE, "unsupported_file_type",
                              "file name does not end in .txt, .jsonl, .ndjson or .parquet (optionally .gz)",
@@ -315,8 +389,10 @@ def _read_file(path: str, limits: ReadLimits, payload_limit: int,
             else:
                 yield from _read_parquet(path, stream, limits, payload_limit, piece)
     except DecompressedTooLarge:
+        after = ("after decompression" if is_gzip(path) else
+                 "read (is the file still being written?)" if store.is_local(path) else "read")
         yield make_rejection(STAGE, "decompressed_too_large",
-                             f"more than {limits.max_decompressed_bytes} bytes after decompression; rest of file skipped",
+                             f"more than {limits.max_decompressed_bytes} bytes {after}; rest of file skipped",
                              source_file=path, source_line=line, payload="", limit=payload_limit, fmt=fmt)
     except EOFError as exc:  # a compressed stream that ends before its end marker: the file was cut short
         yield make_rejection(STAGE, "truncated_file", f"the file ends early ({type(exc).__name__}: {exc})",
@@ -332,14 +408,18 @@ def _read_file(path: str, limits: ReadLimits, payload_limit: int,
 def _read_txt(path: str, stream: BinaryIO, limits: ReadLimits, payload_limit: int) -> Iterator[Union[RawRecord, RejectedRow]]:
     data = stream.read(limits.max_record_bytes + 1)
     if len(data) > limits.max_record_bytes:
-        extra = 0
-        while chunk := stream.read(_CHUNK):
-            extra += len(chunk)
+        size, more = len(data), ""
+        try:  # its size, for the rejection, counted up to the bound on what one file may give
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+        except DecompressedTooLarge:
+            if is_gzip(path):  # a .gz that expands past the bound is rejected as such
+                raise
+            size, more = limits.max_decompressed_bytes, "more than "
         text, _ = decode_bytes(data[: payload_limit])
         yield make_rejection(STAGE, "record_too_large",
-                             f"{len(data) + extra} bytes, over the {limits.max_record_bytes}-byte record limit",
-                             source_file=path, payload=text, limit=payload_limit,
-                             size=len(data) + extra, fmt="txt")
+                             f"{more}{size} bytes, over the {limits.max_record_bytes}-byte record limit",
+                             source_file=path, payload=text, limit=payload_limit, size=size, fmt="txt")
         return
     text, encoding = decode_bytes(data)
     yield RawRecord(source_file=path, format="txt", payload=text, text_encoding=encoding)
@@ -495,6 +575,8 @@ class _SplitFile(beam.DoFn):
     def _row_group_pieces(self, path: str) -> list[Optional[Piece]]:
         import pyarrow.parquet as pq
 
+        if store.is_local(path) and not_regular(path):  # the reader rejects it without opening it
+            return [None]
         try:
             with store.open_read(path) as handle:
                 meta = pq.ParquetFile(handle).metadata
