@@ -38,7 +38,8 @@ def main() -> None:
         single = os.path.join(base, "one", name)
         os.makedirs(single, exist_ok=True)
         shutil.copy(os.path.join(corpus, name), single)
-        summary, wall, peak = run(single, os.path.join(base, "out-" + name))
+        # A case alone is often all rejections, by design: publish it anyway to show them.
+        summary, wall, peak = run(single, os.path.join(base, "out-" + name), ["--max-rejected-share", "1"])
         worst = max(worst, (peak, name))
         print(f"{name:32} {summary['records_in']:>6} {summary['articles_written']:>7} {summary['duplicates']:>4} "
               f"{summary['rejected']:>8} {lost(summary):>4} {wall:>7.1f} {peak:>8.0f}")

@@ -76,7 +76,8 @@ def _run_write(tmp_path, output, articles, runner_options, rows_per_file=2, run_
             "articles": p | "Articles" >> beam.Create(articles),
             "duplicates": p | "Dups" >> beam.Create([]),
             "rejected": p | "Rejected" >> beam.Create(rej),
-        } | WriteOutputs(RunConfig(output=str(output), run_id=run_id, write=WriteConfig(rows_per_file=rows_per_file)))
+        } | WriteOutputs(RunConfig(output=str(output), run_id=run_id, write=WriteConfig(rows_per_file=rows_per_file),
+                                   max_rejected_share=1.0))  # one record in, one rejected, by design
 
 
 def _articles(n, lang="en"):

@@ -99,7 +99,8 @@ class ReadLimits:
     max_record_bytes: int = setting(8 << 20, "--max-record-bytes", "largest .txt file or .jsonl line read, in bytes",
                                     at_least=1)
     max_decompressed_bytes: int = setting(4 << 30, "--max-decompressed-bytes",
-                                          "most bytes one .gz file may expand to", at_least=1)
+                                          "most bytes read from one file: a .gz once expanded, or a file still growing while it "
+                                          "is read", at_least=1)
     split_bytes: int = setting(64 << 20, "--split-bytes",
                                "an uncompressed .jsonl or .parquet file larger than this is read by several "
                                "workers, in pieces of about this size", at_least=1 << 10)
