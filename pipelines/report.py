@@ -4,6 +4,9 @@ self-contained HTML page with charts.
 Everything is computed with DuckDB (in UTC) from the Parquet files that make up the output now (those
 listed in ``_newsbeam/current.json``, never a file of a run in progress). Files on an object store
 are copied to a temporary folder first (only the tables and dates the report needs), removed after.
+A data file that cannot be read (cut short, overwritten, deleted) stops the report with one line
+naming it and the run or date to rerun (exit 3), found by reading each file again when DuckDB's error
+does not name it.
 
 The HTML page carries its numbers as JSON and draws its charts with a few lines of inline
 JavaScript into SVG: no network, no library; it opens from a file, a mail attachment or an
@@ -13,12 +16,14 @@ curious reader) can check what was drawn.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import json
 import os
+import re
 import sys
 import tempfile
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from pipelines.articles import Parser, date_arg
 
@@ -46,6 +51,26 @@ def make_parser() -> argparse.ArgumentParser:
 # The files and the numbers
 
 TABLES = ("articles", "entities", "duplicates", "rejected", "removed_lines")
+
+
+class DamagedFile(RuntimeError):
+    """A data file of the output cannot be read: the message names it and how to write it again."""
+
+
+def damaged(output: str, rel: str, fault: str) -> DamagedFile:
+    """The error for the data file ``rel`` (below ``output``) that ``fault`` ('is missing', 'is
+    damaged (...)'), with the rerun that writes it again: its date in a lake, else the whole output."""
+    from transforms import commit, store
+
+    date = re.match(r"[^/]+/dt=([^/]+)/", rel)
+    if date:
+        mend = (f"rerun date {date.group(1)} to write that date's files again (newsbeam run --date {date.group(1)} "
+                f"--output {output} with that date's input; the run says when later dates must be rerun with it)")
+    else:
+        run = commit.run_of_part(rel)
+        mend = (f"rerun the run that wrote it to write the output again ({'run ' + run + ': ' if run else ''}"
+                f"newsbeam run --output {output} with the same input)")
+    return DamagedFile(f"{store.join(output, rel)} {fault}; {mend}")
 
 
 def report_files(output: str, first: Optional[str], last: Optional[str], workdir: Optional[str] = None,
@@ -76,8 +101,14 @@ def report_files(output: str, first: Optional[str], last: Optional[str], workdir
             if not local:
                 target = os.path.join(workdir, entry["path"])
                 os.makedirs(os.path.dirname(target), exist_ok=True)
+                try:
+                    data = store.read_bytes(path)
+                except Exception:  # pylint: disable=broad-except  (each store raises its own "not found")
+                    if store.exists(path):
+                        raise  # there, but the store failed: not the output's fault
+                    raise damaged(output, entry["path"], "is missing") from None
                 with open(target, "wb") as handle:
-                    handle.write(store.read_bytes(path))
+                    handle.write(data)
                 path = target
             files.setdefault(table, []).append(path)
     return files, dates
@@ -95,6 +126,51 @@ def scan(files: dict[str, list[str]], table: str) -> Optional[str]:
     return (f"(SELECT * EXCLUDE (filename), nullif(regexp_extract(filename, '.*/{table}/dt=([^/]+)/', 1), '') AS dt"
             f"{extra} FROM read_parquet([{listed}], hive_partitioning = false, union_by_name = true, "
             f"filename = true))")
+
+
+def parquet_fault(path: str) -> Optional[str]:
+    """Why the local Parquet file ``path`` cannot be read whole ('is missing', 'is damaged (...)'),
+    or None when its footer and every row group read."""
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    if not os.path.exists(path):
+        return "is missing"
+    try:
+        with pq.ParquetFile(path) as parquet:
+            for group in range(parquet.num_row_groups):
+                parquet.read_row_group(group)
+    except (pyarrow.ArrowException, OSError, ValueError) as exc:
+        return f"is damaged ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})"
+    return None
+
+
+@contextlib.contextmanager
+def naming_damaged_files(files: dict[str, list[str]], output: str, workdir: Optional[str] = None) -> Iterator[None]:
+    """Turn DuckDB's error over ``files`` (local paths; copies in ``workdir`` for an object store)
+    into :class:`DamagedFile` naming the file of ``output`` that cannot be read: the files the error
+    names are checked first, then every other one (DuckDB does not always name it). An error that no
+    file explains (a bug, not damage) goes on as it was."""
+    import duckdb
+
+    from transforms import store
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        paths = [path for table in files.values() for path in table]
+        named = [path for path in paths if path in str(exc)]
+        for path in named + [path for path in paths if path not in named]:
+            fault = parquet_fault(path)
+            if fault:
+                break
+        else:
+            if len(named) != 1:
+                raise
+            path, fault = named[0], f"is damaged ({' '.join(str(exc).split())[:120]})"  # seen by DuckDB only
+        copied = bool(workdir) and path.startswith(os.path.join(workdir, ""))
+        rel = os.path.relpath(path, workdir).replace(os.sep, "/") if copied else store.relative(output, path)
+        raise damaged(output, rel, fault) from None
 
 
 def has_column(con, relation: Optional[str], column: str) -> bool:
@@ -308,6 +384,10 @@ def render_html(data: dict, summary: str, output: str) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """0: the summary printed and the page written; 2: a usage error (flags, not an output, no such
+    dates, the page cannot be written); 3: a file of the output (data or bookkeeping) cannot be read."""
+    from transforms.commit import DamagedOutput
+
     argv = list(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="newsbeam-report-") as workdir:
         try:
@@ -317,7 +397,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except ValueError as exc:
             print(f"newsbeam report: error: {exc}", file=sys.stderr)
             return 2
-        data = compute(files, lake=bool(dates))
+        except (DamagedFile, DamagedOutput) as exc:
+            print(f"newsbeam report: error: {exc}", file=sys.stderr)
+            return 3
+        try:
+            with naming_damaged_files(files, output, workdir):
+                data = compute(files, lake=bool(dates))
+        except DamagedFile as exc:
+            print(f"newsbeam report: error: {exc}", file=sys.stderr)
+            return 3
     summary = summary_text(data, output, dates)
     try:
         with open(args.html, "w", encoding="utf-8") as handle:

@@ -11,7 +11,8 @@ recorded when it ran with ``--keep-removed-lines``; otherwise the page is cleane
 default settings, without what the run learnt from the source's other pages (lines recurring on
 many of them, which also shape where the article starts and ends), so some lines may differ; the
 output says which it shows. In a lake the same id can name articles of two dates (a story back
-after ``--dedupe-days``): ``--date`` picks one, else the latest is shown and the others listed.
+after ``--dedupe-days``): ``--date`` picks one, else the latest is shown and the others listed. A
+data file that cannot be read stops it with one line naming the file, as ``newsbeam report`` does.
 """
 from __future__ import annotations
 
@@ -158,10 +159,13 @@ def render(con, files: dict, article_id: str, write, date: Optional[str] = None,
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """0: the article shown; 2: a usage error (flags, not an output, no such article or copy); 3: a
+    file of the output (data or bookkeeping) cannot be read (nothing is printed on stdout then)."""
     import tempfile
 
     from pipelines.articles import Parser, date_arg
-    from pipelines.report import open_output, report_files
+    from pipelines.report import DamagedFile, naming_damaged_files, open_output, report_files
+    from transforms.commit import DamagedOutput
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = Parser(prog="newsbeam show", allow_abbrev=False)
@@ -177,11 +181,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except ValueError as exc:
             print(f"newsbeam show: error: {exc}", file=sys.stderr)
             return 2
+        except (DamagedFile, DamagedOutput) as exc:
+            print(f"newsbeam show: error: {exc}", file=sys.stderr)
+            return 3
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
-        if not render(con, files, args.article_id, print, args.date):
+        lines: list[str] = []  # printed once every table has been read: no half story before an error
+        try:
+            with naming_damaged_files(files, output, workdir):
+                found = render(con, files, args.article_id, lines.append, args.date)
+        except DamagedFile as exc:
+            print(f"newsbeam show: error: {exc}", file=sys.stderr)
+            return 3
+        if not found:
             where = f" on {args.date}" if args.date else ""
             print(f"newsbeam show: error: {output} holds no article or duplicate with id {args.article_id!r}{where}",
                   file=sys.stderr)
             return 2
+    for line in lines:
+        print(line)
     return 0

@@ -258,3 +258,122 @@ def test_report_and_show_refuse_unknown_flags(seeds_out, tmp_path):
     assert proc.returncode == 2 and "unknown option(s) --form" in proc.stderr
     proc = newsbeam("report", str(seeds_out), "--html", str(tmp_path / "no" / "such" / "r.html"))
     assert proc.returncode == 2 and "cannot write the HTML page" in proc.stderr
+
+
+def _damage(path, how):
+    """Damage one data file of an output as a full disk, a bad copy or a stray rm would."""
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[:len(data) // 2])
+    elif how == "garbage":
+        path.write_bytes(bytes((i * 7 + 13) % 256 for i in range(len(data))))
+    elif how == "garbage inside":  # the footer is intact: DuckDB's error does not name the file
+        path.write_bytes(data[:8] + bytes((b * 7 + 13) % 256 for b in data[8:len(data) // 2]) + data[len(data) // 2:])
+    else:
+        path.unlink()
+
+
+def _damaged_copy(seeds_out, tmp_path, how):
+    """A copy of the known run with the articles file of the Rotterdam article damaged: (output,
+    that file, the article's id)."""
+    out = tmp_path / "out"
+    shutil.copytree(seeds_out, out)
+    row = _rotterdam(out)
+    (damaged,) = [p for p in out.glob("articles/**/*.parquet")
+                  if row["article_id"] in pq.read_table(p, columns=["article_id"]).column(0).to_pylist()]
+    _damage(damaged, how)
+    return out, damaged, row["article_id"]
+
+
+def assert_names_the_damaged_file(proc, damaged, what_to_do):
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert str(damaged) in line and what_to_do in line, line
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "garbage inside", "missing"])
+def test_report_names_a_damaged_data_file_and_how_to_mend_it(seeds_out, tmp_path, how):
+    out, damaged, _ = _damaged_copy(seeds_out, tmp_path, how)
+    proc = newsbeam("report", str(out), "--html", str(tmp_path / "r.html"))
+    assert_names_the_damaged_file(proc, damaged, "rerun the run that wrote it")
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "garbage inside", "missing"])
+def test_show_names_a_damaged_data_file_and_how_to_mend_it(seeds_out, tmp_path, how):
+    out, damaged, article_id = _damaged_copy(seeds_out, tmp_path, how)
+    proc = newsbeam("show", str(out), article_id)
+    assert_names_the_damaged_file(proc, damaged, "rerun the run that wrote it")
+
+
+def test_a_damaged_file_of_a_lake_names_its_date_and_other_dates_still_report(tmp_path):
+    from test_cross_day import D1, D2, fresh, original, run, write_jsonl
+
+    lake = tmp_path / "lake"
+    assert run(write_jsonl(tmp_path / "d1", [original(i) for i in range(3)]), lake, D1) == 0
+    assert run(write_jsonl(tmp_path / "d2", [fresh(1), fresh(2)]), lake, D2) == 0  # no copy of D1's articles
+    (damaged,) = lake.glob(f"articles/dt={D1}/**/*.parquet")
+    _damage(damaged, "truncated")
+    proc = newsbeam("report", str(lake), "--html", str(tmp_path / "r.html"))
+    assert_names_the_damaged_file(proc, damaged, f"rerun date {D1}")
+    (intact,) = lake.glob(f"articles/dt={D2}/**/*.parquet")
+    proc = newsbeam("show", str(lake), pq.read_table(intact).column("article_id")[0].as_py())
+    assert_names_the_damaged_file(proc, damaged, f"rerun date {D1}")  # show looks an id up in every date
+    later = newsbeam("report", str(lake), "--from", D2, "--html", str(tmp_path / "d2.html"))
+    assert later.returncode == 0 and "articles 2, duplicates 0" in later.stdout  # D1's files are not read
+    assert run(tmp_path / "d1", lake, D1) == 0  # what the message says to do mends the lake
+    assert "articles 5, duplicates 0" in newsbeam("report", str(lake), "--html", str(tmp_path / "r.html")).stdout
+
+
+def test_a_damaged_file_on_an_object_store_is_named_by_its_url(seeds_out, tmp_path):
+    from object_stores import s3_server
+
+    out, damaged, article_id = _damaged_copy(seeds_out, tmp_path, "truncated")
+
+    def key(prefix, path):
+        return f"{prefix}/{path.relative_to(out).as_posix()}"
+
+    with s3_server() as s3:
+        s3.make_bucket("news")
+        for path in out.rglob("*"):
+            if path.is_file():
+                s3.put("news", key("cut", path), path.read_bytes())  # the file cut short
+                if path != damaged:
+                    s3.put("news", key("gone", path), path.read_bytes())  # the file deleted
+
+        def command(*args):
+            return subprocess.run([NEWSBEAM, *args, *s3.beam_args], capture_output=True, text=True, timeout=600,
+                                  env={**os.environ, **s3.env})
+
+        proc = command("report", "s3://news/cut", "--html", str(tmp_path / "r.html"))
+        assert_names_the_damaged_file(proc, "s3://news/" + key("cut", damaged), "rerun the run that wrote it")
+        proc = command("show", "s3://news/gone", article_id)
+        assert_names_the_damaged_file(proc, "s3://news/" + key("gone", damaged), "rerun the run that wrote it")
+        assert "is missing" in proc.stderr
+
+
+def test_an_error_that_no_file_explains_is_not_called_damage(seeds_out):
+    """A failed query over intact files (a bug) keeps DuckDB's own error."""
+    import duckdb
+
+    from pipelines.report import naming_damaged_files, report_files, scan
+
+    files, _ = report_files(str(seeds_out), None, None)
+    with pytest.raises(duckdb.BinderException, match="no_such_column"):
+        with naming_damaged_files(files, str(seeds_out)):
+            duckdb.sql(f"SELECT no_such_column FROM {scan(files, 'articles')}").fetchall()
+
+
+def test_a_damaged_current_json_is_named_without_a_traceback(seeds_out, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(seeds_out, out)
+    current = out / "_newsbeam" / "current.json"
+    current.write_bytes(current.read_bytes()[:40])
+    row = _rotterdam(out)
+    for proc in (newsbeam("report", str(out), "--html", str(tmp_path / "r.html")),
+                 newsbeam("show", str(out), row["article_id"])):
+        assert_names_the_damaged_file(proc, current, "delete it")
+    current.unlink()  # as the message says: the commit log still holds the state
+    assert newsbeam("show", str(out), row["article_id"]).returncode == 0
