@@ -45,6 +45,9 @@ def files_main(argv: Sequence[str]) -> int:
     except ValueError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2
+    except commit.DamagedOutput as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 3
     for path in paths:
         print(path)
     return 0

@@ -260,3 +260,14 @@ def test_a_failure_of_the_launch_is_one_line_and_the_failed_run_code(tmp_path, c
     monkeypatch.setattr(read, "list_source", refuse)
     assert run("--input", tmp_path / "in", "--output", tmp_path / "out") == 3
     assert "the run could not start: PermissionError: Access Denied (403) on s3://news/raw" in last_error(capsys)
+
+
+def test_newsbeam_files_names_a_damaged_current_state(tmp_path, capsys):
+    from pipelines import cli
+
+    lake = _two_day_lake(tmp_path)
+    damaged = lake / "_newsbeam" / "current.json"
+    damaged.write_bytes(damaged.read_bytes()[:40])
+    capsys.readouterr()
+    assert cli.main(["files", str(lake)]) == 3
+    assert str(damaged) in last_error(capsys)
