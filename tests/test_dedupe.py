@@ -200,6 +200,30 @@ def test_ids_are_scoped_by_publisher(runner_options):
                     equal_to([(1, "1", "superseded"), (3, "1", "superseded")]), label="Duplicates")
 
 
+def test_ids_without_a_publisher_never_merge_different_bodies(runner_options):
+    """A CMS export without source or URL numbers its stories from 1 in every file: the same id
+    with another body is another story, in another file or in the same one. The same body under
+    the same id is one article."""
+    from transforms.clean import CleanText
+    from transforms.records import RawRecord
+    from transforms.validate import ValidateArticles
+
+    def line(path, n, given, key):
+        payload = json.dumps({"id": given, "text": "\n\n".join(story(key))})
+        return RawRecord(source_file=path, source_line=n, format="jsonl", payload=payload)
+
+    raws = [line(f"{day}.jsonl", i, str(i), f"{day}-{i}") for day in ("monday", "tuesday") for i in (1, 2, 3)]
+    raws += [line("monday.jsonl", 4, "1", "monday-other"), line("monday.jsonl", 5, "2", "monday-2")]
+    with TestPipeline(options=runner_options) as p:
+        valid = p | beam.Create(raws) | ValidateArticles()
+        out = (valid.articles | CleanText()).articles | Dedupe()
+        assert_that(out.articles | "Kept" >> beam.Map(lambda a: (a.source_file, a.source_line)),
+                    equal_to([(f"{day}.jsonl", i) for day in ("monday", "tuesday") for i in (1, 2, 3)]
+                             + [("monday.jsonl", 4)]), label="Kept")
+        assert_that(out.duplicates | "Dups" >> beam.Map(lambda d: (d.source_line, d.given_id, d.method, d.reason)),
+                    equal_to([(5, "2", "content", "same_content")]), label="Duplicates")
+
+
 def test_an_update_is_followed_through_a_moved_url_and_a_new_id(runner_options):
     """A story moved from URL A to URL B under the same id, then re-sent under URL B with a new id:
     all three are versions of one publication and the newest is kept (found in review)."""

@@ -112,3 +112,23 @@ def test_a_given_id_is_scoped_by_its_publisher():
     assert by_host.article_id == same_host.article_id != one.article_id
     assert {a.given_id for a in (one, other, again, by_host)} == {"1"}
     assert all(a.article_id.startswith("i") and len(a.article_id) == 25 for a in (one, other, by_host))
+
+
+def test_an_id_without_a_publisher_is_no_identity():
+    """A CMS export without source or URL numbers its stories from 1 in every file: its id names
+    no story beyond its record, so the article is identified by its content."""
+    monday = validate_record(RawRecord(source_file="monday.jsonl", source_line=1, format="jsonl",
+                                       payload=json.dumps({"id": "1", "text": "The dam story."})))
+    tuesday = validate_record(RawRecord(source_file="tuesday.jsonl", source_line=1, format="jsonl",
+                                        payload=json.dumps({"id": "1", "text": "The council story."})))
+    again = validate_record(jsonl({"id": "1", "text": "The council story."}, line=7))
+    no_id = validate_record(jsonl({"text": "The council  story."}))
+    assert monday.article_id != tuesday.article_id and monday.given_id == tuesday.given_id == "1"
+    assert tuesday.article_id == again.article_id == no_id.article_id == "c" + content_hash("The council story.")[:24]
+    assert article_id("1", None, content_hash("x")) == "c" + content_hash("x")[:24]
+    assert article_id("1", "https://x.org/a", "ignored") == article_id(None, "https://x.org/a", "ignored")
+    # a publisher, from the source or the URL's host, makes the id an identity as before
+    assert article_id("1", None, "ignored", publisher="planet").startswith("i")
+    assert validate_record(jsonl({"id": "1", "url": "https://x.org/a", "text": "T"})).article_id.startswith("i")
+    # a URL that is not a web URL names no publisher
+    assert validate_record(jsonl({"id": "1", "url": "/news/1", "text": "T"})).article_id == "c" + content_hash("T")[:24]

@@ -126,7 +126,7 @@ class Article(BaseModel):
     source_file: str
     source_line: Optional[int] = None
     format: InputFormat = "txt"
-    given_id: Optional[str] = None  # the record's own id, unique only within its publisher
+    given_id: Optional[str] = None  # the record's own id, unique only within its publisher (no identity without one)
     url: Optional[str] = None
     canonical_url: Optional[str] = None
     source: Optional[str] = None
@@ -168,7 +168,8 @@ class ArticleRow(BaseModel):
     """
 
     article_id: str = Field(description="Stable id, unique in the table: 'i' + hash of (publisher, the input's id), else "
-                                        "'u' + hash of the canonical URL, else 'c' + hash of the content.")
+                                        "'u' + hash of the canonical URL, else 'c' + hash of the content (an id without "
+                                        "a publisher, neither source nor URL, is no identity).")
     given_id: Optional[str] = Field(None, description="The input's own id, as given (unique only within its publisher).")
     source_file: str = Field(description="Input file the article was read from.")
     source_line: Optional[int] = Field(None, description="1-based line (jsonl) or row (parquet) in that file; null for .txt.")

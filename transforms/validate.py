@@ -81,7 +81,8 @@ def canonical_url(url: Optional[str]) -> Optional[str]:
 
 def publisher_key(source: Optional[str], canonical: Optional[str]) -> str:
     """Who published a record, as the scope of its own id: the ``source`` field (case-folded,
-    whitespace collapsed), else the canonical URL's host, else '' (unknown)."""
+    whitespace collapsed), else the canonical URL's host, else '' (unknown: the id is no identity,
+    see :func:`article_id`)."""
     if source and source.strip():
         return _WS.sub(" ", source.casefold()).strip()
     if canonical:
@@ -95,8 +96,14 @@ def article_id(given: Optional[str], canonical: Optional[str], digest: str, publ
     A given id is only unique within its publisher (two sites may both have a story "1"), so it is
     scoped by :func:`publisher_key`: 'i' + hash of (publisher, id). Without an id: 'u' + hash of
     the canonical URL, else 'c' + hash of the normalised content.
+
+    An id without a publisher (no source, no web URL) is no identity: a CMS export numbers its
+    stories from 1 in every file or every day, so the same id with another body is another story,
+    and the article is identified by its content ('c'), like a record without an id (the id stays
+    in ``given_id``). Not by its file: the same id twice in one file may be two stories too, and a
+    hash of the path would change the ids of the same input read from another folder or bucket.
     """
-    if given and given.strip():
+    if given and given.strip() and publisher:
         scoped = f"{publisher}\x00{given.strip()}"
         return "i" + hashlib.sha256(scoped.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     if canonical:

@@ -1,0 +1,97 @@
+"""What makes two input records one article, end to end (issue 23): ids without a publisher, URL
+fragments that route, ids stored as floats, invisible characters. Each runs the real pipeline on a
+folder of input and reads the Parquet output back."""
+import glob
+import json
+import os
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import TEST_RUNNER
+from textgen import story
+
+
+def run(inputs, output, *flags):
+    from pipelines import articles
+
+    return articles.main(["--input", str(inputs), "--output", str(output), f"--runner={TEST_RUNNER}",
+                          "--ner-model", "en=", *flags])
+
+
+def rows(output, table, date=None):
+    """The rows of a table (of one date), with their Hive partition (``language``) as a column."""
+    where = output / table / f"dt={date}" if date else output / table
+    paths = sorted(glob.glob(str(where / "**" / "*.parquet"), recursive=True))
+    partition = {path: dict(part.split("=", 1) for part in os.path.relpath(path, where).split(os.sep) if "=" in part)
+                 for path in paths}
+    return [{**row, **partition[path]} for path in paths for row in pq.read_table(path).to_pylist()]
+
+
+def write_jsonl(path, records):
+    os.makedirs(path.parent, exist_ok=True)
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+
+
+def body(key):
+    return "\n\n".join(story(key, paragraphs=3))
+
+
+def cms_export(day, ids=range(1, 6)):
+    """A CMS export without source or URL whose ids restart at 1 in every file."""
+    return [{"id": str(i), "title": f"Story {i} of {day}", "text": body(f"{day}-story-{i}")} for i in ids]
+
+
+# --------------------------------------------------------------------------------------
+# Ids without a publisher
+
+def test_two_exports_whose_ids_restart_keep_every_story(tmp_path):
+    write_jsonl(tmp_path / "in" / "monday.jsonl", cms_export("monday"))
+    write_jsonl(tmp_path / "in" / "tuesday.jsonl", cms_export("tuesday"))
+    assert run(tmp_path / "in", tmp_path / "out") == 0
+    kept = rows(tmp_path / "out", "articles")
+    assert len(kept) == 10 and rows(tmp_path / "out", "duplicates") == []
+    assert len({a["article_id"] for a in kept}) == 10
+    assert sorted(a["given_id"] for a in kept) == sorted([str(i) for i in range(1, 6)] * 2)
+    # the same input again: the same ids
+    assert run(tmp_path / "in", tmp_path / "again") == 0
+    assert {a["article_id"] for a in rows(tmp_path / "again", "articles")} == {a["article_id"] for a in kept}
+
+
+def test_the_same_id_twice_in_one_export_keeps_both_bodies_and_one_copy(tmp_path):
+    export = cms_export("monday", ids=[1, 2]) + [{"id": "1", "text": body("another-story")},
+                                                  {"id": "2", "text": body("monday-story-2")}]
+    write_jsonl(tmp_path / "in" / "export.jsonl", export)
+    assert run(tmp_path / "in", tmp_path / "out") == 0
+    kept = rows(tmp_path / "out", "articles")
+    assert sorted(a["source_line"] for a in kept) == [1, 2, 3] and len({a["article_id"] for a in kept}) == 3
+    (dup,) = rows(tmp_path / "out", "duplicates")
+    assert (dup["source_line"], dup["method"], dup["reason"]) == (4, "content", "same_content")
+    assert dup["duplicate_of"] == next(a["article_id"] for a in kept if a["source_line"] == 2)
+
+
+def test_day_two_of_an_export_without_publisher_is_new_stories(tmp_path):
+    lake = tmp_path / "lake"
+    write_jsonl(tmp_path / "d1" / "export.jsonl", cms_export("day-1"))
+    assert run(tmp_path / "d1", lake, "--date", "2025-06-01") == 0
+    day1 = {a["given_id"]: a["article_id"] for a in rows(lake, "articles", "2025-06-01")}
+    # day 2: five new stories under ids 1..5 again, and day 1's story 3 re-sent unchanged as id 6
+    write_jsonl(tmp_path / "d2" / "export.jsonl",
+                cms_export("day-2") + [{"id": "6", "text": body("day-1-story-3")}])
+    assert run(tmp_path / "d2", lake, "--date", "2025-06-02") == 0
+    assert len(rows(lake, "articles", "2025-06-02")) == 5
+    (dup,) = rows(lake, "duplicates", "2025-06-02")
+    assert (dup["given_id"], dup["method"], dup["duplicate_of"], dup["duplicate_of_dt"]) == (
+        "6", "content", day1["3"], "2025-06-01")
+
+
+def test_an_id_resent_by_its_publisher_is_still_an_update(tmp_path):
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": "1", "source": "Planet", "text": body("planet-v1"),
+                                               "published_at": "2025-06-01"}])
+    write_jsonl(tmp_path / "in" / "b.jsonl", [{"id": "1", "source": "Planet", "text": body("planet-v2"),
+                                               "published_at": "2025-06-02"}])
+    assert run(tmp_path / "in", tmp_path / "out") == 0
+    (kept,) = rows(tmp_path / "out", "articles")
+    (dup,) = rows(tmp_path / "out", "duplicates")
+    assert kept["source_file"].endswith("b.jsonl")
+    assert (dup["method"], dup["reason"], dup["duplicate_of"]) == ("id", "superseded", kept["article_id"])
