@@ -95,3 +95,22 @@ def test_an_id_resent_by_its_publisher_is_still_an_update(tmp_path):
     (dup,) = rows(tmp_path / "out", "duplicates")
     assert kept["source_file"].endswith("b.jsonl")
     assert (dup["method"], dup["reason"], dup["duplicate_of"]) == ("id", "superseded", kept["article_id"])
+
+
+# --------------------------------------------------------------------------------------
+# URL fragments
+
+def test_single_page_app_routes_are_different_pages(tmp_path):
+    spa = [{"url": f"https://spa.example/#/story/{i}", "text": body(f"spa-{i}")} for i in (1, 2, 3)]
+    anchor = {"url": "https://spa.example/#/story/1#comments", "text": body("spa-1")}  # not a new route
+    write_jsonl(tmp_path / "in" / "spa.jsonl", spa + [{"url": "https://news.example/a", "text": body("news-a")},
+                                                      {"url": "https://news.example/a#comments",
+                                                       "text": body("news-a-edited")}, anchor])
+    assert run(tmp_path / "in", tmp_path / "out") == 0
+    kept = rows(tmp_path / "out", "articles")
+    assert sorted(a["canonical_url"] for a in kept) == [
+        "https://news.example/a", "https://spa.example#/story/1", "https://spa.example#/story/2",
+        "https://spa.example#/story/3"]
+    dups = rows(tmp_path / "out", "duplicates")
+    assert sorted((d["url"], d["method"]) for d in dups) == [
+        ("https://news.example/a", "url"), ("https://spa.example/#/story/1#comments", "content")]

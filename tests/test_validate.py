@@ -132,3 +132,12 @@ def test_an_id_without_a_publisher_is_no_identity():
     assert validate_record(jsonl({"id": "1", "url": "https://x.org/a", "text": "T"})).article_id.startswith("i")
     # a URL that is not a web URL names no publisher
     assert validate_record(jsonl({"id": "1", "url": "/news/1", "text": "T"})).article_id == "c" + content_hash("T")[:24]
+
+
+def test_canonical_url_keeps_a_fragment_that_routes():
+    stories = {canonical_url(f"https://spa.example/#/story/{i}") for i in (1, 2, 3)}
+    assert stories == {f"https://spa.example#/story/{i}" for i in (1, 2, 3)}
+    assert canonical_url("http://www.spa.example/app/?utm_source=x#!/story/1/") == "https://spa.example/app#!/story/1"
+    assert canonical_url("https://spa.example/#/story/1#comments") == "https://spa.example#/story/1"
+    for anchor in ("#comments", "#section-2", "#", "#/", "#!", "#!/"):  # an anchor, or the app's root
+        assert canonical_url(f"https://news.example/a/{anchor}") == "https://news.example/a"

@@ -41,6 +41,7 @@ _WS = re.compile(r"\s+")
 _TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid)$", re.IGNORECASE)
 # Control characters (Unicode category Cc) other than \t \n \v \f \r.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_ROUTE_END = re.compile(r"[\s/]+$")
 MAX_FIELD_CHARS = 4096  # id, url, title, source
 
 
@@ -56,8 +57,10 @@ def content_hash(text: str) -> str:
 def canonical_url(url: Optional[str]) -> Optional[str]:
     """A URL normalised so that copies of one page compare equal; None if it is not a web URL.
 
-    Scheme folded to https, host lower-cased without ``www.`` and default ports, fragment and
-    tracking parameters (utm_*, fbclid, gclid, ...) dropped, query sorted, trailing slash dropped.
+    Scheme folded to https, host lower-cased without ``www.`` and default ports, tracking parameters
+    (utm_*, fbclid, gclid, ...) dropped, query sorted, trailing slash dropped. A fragment is dropped
+    unless it routes a single-page app (:func:`app_route`): ``#comments`` is a place on the page,
+    ``#/story/1`` is the page.
     """
     if not url:
         return None
@@ -76,7 +79,17 @@ def canonical_url(url: Optional[str]) -> Optional[str]:
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                              if not _TRACKING_PARAMS.match(k)))
     path = parts.path.rstrip("/") if parts.path not in ("", "/") else ""
-    return urlunsplit(("https", host, path, query, ""))
+    return urlunsplit(("https", host, path, query, app_route(parts.fragment)))
+
+
+def app_route(fragment: str) -> str:
+    """The part of a URL's fragment that names a page of a single-page app: a fragment starting with
+    ``/`` or ``!`` (``#/story/1``, ``#!/story/1``) without an anchor of its own (``#/story/1#top``)
+    or trailing slashes; '' for a plain anchor (``#comments``) and for the app's root (``#/``, ``#!``)."""
+    if fragment[:1] not in ("/", "!"):
+        return ""
+    path = _ROUTE_END.sub("", fragment.split("#", 1)[0])
+    return "" if path in ("", "!") else path
 
 
 def publisher_key(source: Optional[str], canonical: Optional[str]) -> str:
