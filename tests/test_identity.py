@@ -114,3 +114,21 @@ def test_single_page_app_routes_are_different_pages(tmp_path):
     dups = rows(tmp_path / "out", "duplicates")
     assert sorted((d["url"], d["method"]) for d in dups) == [
         ("https://news.example/a", "url"), ("https://spa.example/#/story/1#comments", "content")]
+
+
+# --------------------------------------------------------------------------------------
+# Ids stored as floats
+
+def test_parquet_ids_written_by_pandas_as_floats(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": pd.array([1, 2, None, 4], dtype="Int64").astype("float64"),
+                          "source": ["Planet"] * 4, "text": [body(f"float-{i}") for i in range(4)]})
+    assert str(frame["id"].dtype) == "float64"
+    os.makedirs(tmp_path / "in")
+    frame.to_parquet(tmp_path / "in" / "export.parquet")
+    assert pq.read_schema(tmp_path / "in" / "export.parquet").field("id").type == "double"
+    assert run(tmp_path / "in", tmp_path / "out") == 0
+    assert rows(tmp_path / "out", "rejected") == []
+    kept = rows(tmp_path / "out", "articles")
+    assert sorted((a["source_line"], a["given_id"]) for a in kept) == [(1, "1"), (2, "2"), (3, None), (4, "4")]

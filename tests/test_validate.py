@@ -141,3 +141,15 @@ def test_canonical_url_keeps_a_fragment_that_routes():
     assert canonical_url("https://spa.example/#/story/1#comments") == "https://spa.example#/story/1"
     for anchor in ("#comments", "#section-2", "#", "#/", "#!", "#!/"):  # an anchor, or the app's root
         assert canonical_url(f"https://news.example/a/{anchor}") == "https://news.example/a"
+
+
+@pytest.mark.parametrize("given,expected", [(1.0, "1"), (2.0, "2"), (-3.0, "-3"), (0.0, "0"), (1e20, str(10 ** 20)),
+                                            (float("nan"), None), (None, None), (7, "7")])
+def test_an_integral_float_id_is_an_id(given, expected):
+    art = validate_record(jsonl(json.dumps({"id": given, "source": "Planet", "text": "T"})))
+    assert isinstance(art, Article) and art.given_id == expected
+
+
+@pytest.mark.parametrize("given", [1.5, float("inf"), float("-inf"), True, [1]])
+def test_a_float_that_is_not_an_integer_is_no_id(given):
+    assert reason(jsonl(json.dumps({"id": given, "text": "T"}))) == "wrong_type"

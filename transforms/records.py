@@ -10,6 +10,7 @@ key.
 """
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 from typing import Literal, Optional
@@ -62,9 +63,17 @@ class ArticleInput(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id_may_be_a_number(cls, value):
-        # Integer ids are common in exports; booleans are not ids.
-        if isinstance(value, int) and not isinstance(value, bool):
+        # Integer ids are common in exports; booleans are not ids. pandas writes an integer column
+        # with gaps as float64 (1.0, 2.0, NaN): an integral float is that integer, NaN is no id;
+        # 1.5 and infinities are no ids and stay the wrong type.
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
             return str(value)
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
         return value
 
     @field_validator("published_at", mode="before")
@@ -170,7 +179,8 @@ class ArticleRow(BaseModel):
     article_id: str = Field(description="Stable id, unique in the table: 'i' + hash of (publisher, the input's id), else "
                                         "'u' + hash of the canonical URL, else 'c' + hash of the content (an id without "
                                         "a publisher, neither source nor URL, is no identity).")
-    given_id: Optional[str] = Field(None, description="The input's own id, as given (unique only within its publisher).")
+    given_id: Optional[str] = Field(None, description="The input's own id, as given (unique only within its publisher; "
+                                                      "an integral float id such as 1.0 as 1).")
     source_file: str = Field(description="Input file the article was read from.")
     source_line: Optional[int] = Field(None, description="1-based line (jsonl) or row (parquet) in that file; null for .txt.")
     url: Optional[str] = Field(None, description="URL as given.")
