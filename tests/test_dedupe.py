@@ -96,6 +96,15 @@ def test_an_update_keeps_the_newest_version_of_the_url():
                key=version_order).article_id == "v1"  # a dated version beats an undated one
 
 
+def test_invisible_characters_neither_hide_a_copy_nor_make_it_the_longest():
+    copy = [p.replace(" ", "\u200b ") for p in WIRE]
+    original, padded = fingerprint(art("orig", line=2)), fingerprint(art("zwsp", copy, line=1))
+    assert (padded.body_hash, padded.body_chars, padded.signature) == (
+        original.body_hash, original.body_chars, original.signature)
+    kept, verdicts = kept_of(art("zwsp", copy, line=1), art("orig", line=2))
+    assert kept == "orig" and [v[3:5] for v in verdicts.values()] == [("content", "same_content")]
+
+
 # --------------------------------------------------------------------------------------
 # The transform
 

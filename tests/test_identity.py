@@ -132,3 +132,31 @@ def test_parquet_ids_written_by_pandas_as_floats(tmp_path):
     assert rows(tmp_path / "out", "rejected") == []
     kept = rows(tmp_path / "out", "articles")
     assert sorted((a["source_line"], a["given_id"]) for a in kept) == [(1, "1"), (2, "2"), (3, None), (4, "4")]
+
+
+# --------------------------------------------------------------------------------------
+# Invisible characters
+
+def test_copies_with_zero_width_spaces_are_duplicates_in_english(tmp_path):
+    original = body("invisible")
+    words = original.split(" ")
+    inside = " ".join(w[:2] + "\u200b" + w[2:] if i % 3 else w + "\u200b" for i, w in enumerate(words))
+    everywhere = "\u200b".join(original)  # what a detector read as Welsh
+    assert inside.replace("\u200b", "") == everywhere.replace("\u200b", "") == original
+    write_jsonl(tmp_path / "in" / "pages.jsonl", [
+        {"url": "https://a.example/1", "text": original, "published_at": "2025-06-01"},
+        {"url": "https://b.example/1", "text": inside, "published_at": "2025-06-02"},
+        {"url": "https://c.example/1", "text": everywhere, "published_at": "2025-06-02"}])
+    assert run(tmp_path / "in", tmp_path / "out") == 0
+    (kept,) = rows(tmp_path / "out", "articles")
+    assert kept["url"] == "https://a.example/1" and kept["language"] == "en"
+    dups = {d["url"]: (d["method"], d["duplicate_of"]) for d in rows(tmp_path / "out", "duplicates")}
+    assert dups["https://b.example/1"] == ("content", kept["article_id"])
+    # Clean reads the first line of the copy spaced out letter by letter as a title (its sentence
+    # rules do not see through the zero-width spaces): the bodies differ by that line, a near-copy
+    assert dups["https://c.example/1"][1] == kept["article_id"] and len(dups) == 2
+    # alone, a copy keeps its text as written and is English
+    write_jsonl(tmp_path / "copy" / "pages.jsonl", [{"url": "https://c.example/1", "text": everywhere}])
+    assert run(tmp_path / "copy", tmp_path / "out-copy") == 0
+    (alone,) = rows(tmp_path / "out-copy", "articles")
+    assert alone["language"] == "en" and "\u200b" in alone["body"] and alone["body"].replace("\u200b", "") in original

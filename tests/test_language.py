@@ -43,6 +43,13 @@ def test_same_answer_every_time_and_across_detectors(detectors):
     assert detect_language(Detectors(), mixed) == first
 
 
+def test_invisible_characters_do_not_change_the_language(detectors):
+    english = SENTENCES["en"] + " " + SENTENCES["en"].replace("Tuesday", "Friday")
+    for copy in ("\u200b".join(english), english.replace(" ", "\u200b "), "\u00ad".join(english)):
+        assert detect_language(detectors, copy)[0] == "en"
+    assert detect_language(detectors, "\u200b" * 5000 + english)[0] == "en"  # not a sample of nothing
+
+
 def test_chinese_is_iso_639_1(detectors):
     assert detect_language(detectors, "北京市政府周二宣布将在明年扩建地铁网络，新增三条线路连接机场和新城区。")[0] == "zh"
 

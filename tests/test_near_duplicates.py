@@ -105,3 +105,9 @@ def test_components_the_rounds_leave_unjoined_are_joined_afterwards_and_counted(
     (joined,) = result.metrics().query(MetricsFilter().with_namespace("cc").with_name(
         "components_joined_after_rounds"))["counters"]
     assert joined.committed > 0  # what the rounds left is said, not hidden
+
+
+def test_words_ignore_invisible_characters():
+    assert words("T\u200bhe c\u200bat\u200b sat, soft\u00adware\ufeff \u2066ok\u2069") == ["the", "cat", "sat", "software", "ok"]
+    copy = "\u200b".join(BODY)
+    assert signature(copy) == signature(BODY) and exact_jaccard(copy, BODY, 5) == 1.0

@@ -153,3 +153,14 @@ def test_an_integral_float_id_is_an_id(given, expected):
 @pytest.mark.parametrize("given", [1.5, float("inf"), float("-inf"), True, [1]])
 def test_a_float_that_is_not_an_integer_is_no_id(given):
     assert reason(jsonl(json.dumps({"id": given, "text": "T"}))) == "wrong_type"
+
+
+def test_content_hash_ignores_invisible_characters():
+    original = "The cat sat on the mat.\nA soft\u00adware bug."
+    for copy in ("The\u200b cat\u200b sat on the mat.\nA soft\u00adware bug.",
+                 "T\u200bhe c\u200bat s\u2060at on the\u200d mat.\n\ufeffA software bug.",
+                 "\u200e" + original + "\u200f\u202a\u202c"):
+        assert content_hash(copy) == content_hash(original)
+    assert content_hash("cafe\u200b\u0301") == content_hash("caf\u00e9")  # removed before NFKC composes
+    art = validate_record(jsonl({"text": "T\u200bhe cat."}))
+    assert art.text == "T\u200bhe cat." and art.article_id == "c" + content_hash("The cat.")[:24]

@@ -43,7 +43,7 @@ from transforms.components import ConnectedComponents, components_of
 from transforms.config import DedupeConfig, RunConfig
 from transforms.minhash import (MinHashParams, band_keys, containment, pairs_in_bucket, shingle_hashes, signature_of,
                                 similarity)
-from transforms.records import Article, DuplicateRow
+from transforms.records import Article, DuplicateRow, remove_invisible
 from transforms.rejects import REJECTED, DeadLetterDoFn, reject_fault
 from transforms.validate import normalise_for_hash
 
@@ -63,7 +63,7 @@ class Fingerprint(NamedTuple):
     body_hash: str
     canonical_url: Optional[str]
     published_at: Optional[datetime]  # always with a time zone (UTC)
-    body_chars: int
+    body_chars: int  # characters of the body, invisible format characters (Cf) left out
     source_file: str
     source_line: Optional[int]
     signature: Optional[bytes]  # None: too few words for near-duplicate detection
@@ -121,9 +121,11 @@ def fingerprint(article: Article, config: DedupeConfig = DedupeConfig()) -> Fing
     published = article.published_at
     if published is not None and published.tzinfo is None:  # Validate gives UTC; other callers may not
         published = published.replace(tzinfo=timezone.utc)
+    # the visible length: a copy padded with zero-width spaces is not the longer body
     return Fingerprint(rk=record_key(article), article_id=article.article_id, body_hash=body_hash(article),
                        canonical_url=article.canonical_url, published_at=published,
-                       body_chars=len(body), source_file=article.source_file, source_line=article.source_line,
+                       body_chars=len(remove_invisible(body)), source_file=article.source_file,
+                       source_line=article.source_line,
                        signature=sig, shingles=count)
 
 

@@ -2,7 +2,10 @@
 
 langdetect (the primary detector) reads the first ``max_chars`` characters of the body (default
 1,000): its cost grows with the text it reads, and the start of an article tells its language as
-well as the whole. Its module-level detector is shared and random unless seeded, so the stage builds
+well as the whole. Every detector reads the body without its invisible format characters
+(zero-width spaces, soft hyphens, bidi marks: :func:`transforms.records.remove_invisible`), which
+between letters break the n-grams they count (a body with a zero-width space after every letter
+read as Welsh). Its module-level detector is shared and random unless seeded, so the stage builds
 a private ``DetectorFactory`` (profiles loaded in sorted order, seed fixed). Each detection makes its
 own ``Detector``, which draws from its own ``random.Random`` seeded from the factory: the same body
 gets the same answer on any runner, with any number of threads.
@@ -50,7 +53,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
 from transforms.config import LanguageConfig, RunConfig
-from transforms.records import Article
+from transforms.records import Article, remove_invisible
 from transforms.rejects import REJECTED, DeadLetterDoFn, StageOutput, mark_stage_error
 
 STAGE = "language"
@@ -216,6 +219,7 @@ def cld2_shares(text: str) -> tuple[bool, dict[str, float]]:
 def detect_language(detectors: Detectors, text: str, config: LanguageConfig = LanguageConfig()) -> Detected:
     """The language of ``text`` (ISO 639-1, or 'und' when it cannot be told), its probability, and
     the other languages of a mixed text."""
+    text = remove_invisible(text)
     sample = text[: config.max_chars]
     if letter_count(sample, config.min_letters) < config.min_letters:
         return Detected(UNDETERMINED, 0.0)

@@ -1,9 +1,9 @@
 """MinHash signatures and locality-sensitive banding for near-duplicate detection (pure functions).
 
 A body is reduced to its *shingles*: every run of ``shingle_size`` consecutive words, after the
-text is normalised so that what syndication changes does not count (Unicode NFKC, case, curly and
-straight quotes, dashes, punctuation, whitespace). Scripts written without spaces (Chinese,
-Japanese, Thai) count each character as a word.
+text is normalised so that what syndication changes does not count (invisible format characters,
+Unicode NFKC, case, curly and straight quotes, dashes, punctuation, whitespace). Scripts written
+without spaces (Chinese, Japanese, Thai) count each character as a word.
 
 Each shingle is hashed to 64 bits (CRC-32 of each word, mixed in a fixed way: no salted ``hash()``,
 so every process and runner gets the same numbers). The signature is, for each of ``num_perm``
@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import numpy as np
+
+from transforms.records import remove_invisible
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _SEED = 20240611  # fixed: signatures must be comparable across runs, runners and days
@@ -60,9 +62,10 @@ class MinHashParams:
 
 
 def words(text: str) -> list[str]:
-    """The words of ``text`` once normalised: NFKC, case-folded, punctuation and quotes dropped;
-    each character of a script written without spaces is a word of its own."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    """The words of ``text`` once normalised: invisible format characters removed (a zero-width
+    space inside a word does not split it), NFKC, case-folded, punctuation and quotes dropped; each
+    character of a script written without spaces is a word of its own."""
+    text = unicodedata.normalize("NFKC", remove_invisible(text)).casefold()
     text = _NO_SPACE_SCRIPTS.sub(r" \1 ", text)
     return _WORD.findall(text)
 

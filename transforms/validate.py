@@ -32,7 +32,7 @@ from apache_beam.metrics import Metrics
 from pydantic import ValidationError
 
 from transforms.config import DEFAULT_PAYLOAD_LIMIT, RunConfig, ValidateLimits
-from transforms.records import (Article, ArticleInput, RawRecord, RejectedRow, has_lone_surrogates,
+from transforms.records import (Article, ArticleInput, RawRecord, RejectedRow, has_lone_surrogates, remove_invisible,
                                 replace_lone_surrogates)
 from transforms.rejects import REJECTED, STAGE_ERROR, DeadLetterDoFn, StageOutput, fault_detail, make_rejection
 
@@ -46,8 +46,10 @@ MAX_FIELD_CHARS = 4096  # id, url, title, source
 
 
 def normalise_for_hash(text: str) -> str:
-    """The text that exact dedupe compares: NFKC, case-folded, whitespace collapsed."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    """The text that exact dedupe compares: invisible format characters removed (before NFKC, so
+    that a letter and its accent split by one compose again), NFKC, case-folded, whitespace
+    collapsed."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", remove_invisible(text)).casefold()).strip()
 
 
 def content_hash(text: str) -> str:
