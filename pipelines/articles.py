@@ -25,6 +25,7 @@ from transforms.entities import ExtractEntities
 from transforms.history import lake_history, window
 from transforms.language import DetectLanguage
 from transforms.read import ReadArticles, resolve_inputs
+from transforms.rejects import StageFailure
 from transforms.validate import ValidateArticles
 from pipelines import safety
 from transforms import commit, store
@@ -330,6 +331,8 @@ def failure_reason(exc: BaseException) -> str:
     for marker in ("StageFailure: ", "StageErrorLimit: ", "RejectedLimit: ", "LostFiles: ", "DamagedOutput: "):
         if marker in text:
             return text.split(marker, 1)[1].split("\n", 1)[0].split(" [while running", 1)[0]
+    if isinstance(exc, StageFailure):  # raised as it is (the in-process runner): its message without Beam's note
+        return text.split(" [while running", 1)[0]
     return f"{type(exc).__name__}: {text[:500]}"
 
 
