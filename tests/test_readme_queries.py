@@ -7,13 +7,31 @@ import pytest
 
 from test_cross_day import D1, D2, edited, fresh, original, run, write_jsonl
 
-README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README = os.path.join(ROOT, "README.md")
+DOCS = os.path.join(ROOT, "docs")
+
+
+def readme_pages() -> list:
+    """README.md and every page of docs/: the blocks the tests run may live in any of them."""
+    pages = sorted(os.path.join(DOCS, name) for name in os.listdir(DOCS) if name.endswith(".md"))
+    return [README] + pages
 
 
 def readme_block(marker: str) -> str:
-    text = open(README, encoding="utf-8").read()
-    found = re.search(rf"<!-- {re.escape(marker)} -->\n```\w+\n(.*?)```", text, re.S)
-    assert found, f"README has no block after <!-- {marker} -->"
+    """The code block right after `<!-- marker -->`, which must be in exactly one place across the
+    README and docs/*.md (two copies of a block would leave one of them untested)."""
+    comment = f"<!-- {marker} -->"
+    places = []
+    for page in readme_pages():
+        text = open(page, encoding="utf-8").read()
+        for at in re.finditer(re.escape(comment), text):
+            places.append((os.path.relpath(page, ROOT), text[at.start():]))
+    assert len(places) == 1, (f"{comment} must be in exactly one of README.md and docs/*.md, "
+                              f"found {len(places)}: {[page for page, _ in places]}")
+    page, text = places[0]
+    found = re.match(rf"{re.escape(comment)}\n```\w+\n(.*?)```", text, re.S)
+    assert found, f"{page} has no code block right after {comment}"
     return found.group(1)
 
 
