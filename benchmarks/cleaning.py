@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure ``transforms.clean_rules.clean_page`` against human-annotated article bodies.
+"""Measure ``transforms.clean.rules.clean_page`` against human-annotated article bodies.
 
 usage: python benchmarks/cleaning.py [GOLD.jsonl ...] [--pred-out FILE] [--per-doc] [--ner] [--json]
 
@@ -25,7 +25,7 @@ snippet found in the body is a true positive, each missing one a false negative,
 snippet found a false positive; micro precision, recall and F1.
 
 Each file is scored twice: with the rules alone (``clean_page(..., line_model=False)``) and as the
-pipeline cleans (the rules and the shipped line model, ``transforms/clean_model.py``). The line
+pipeline cleans (the rules and the shipped line model, ``transforms/clean/model.py``). The line
 model was trained on these two dev sets, so its score here is a training score; the script prints
 next to it the model's cross-validated scores, stored in the model file by
 ``benchmarks/train_line_model.py`` (each page scored by a model that never saw it): those are the
@@ -49,9 +49,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transforms.clean_model import MODEL_PATH  # noqa: E402
-from transforms.clean_lines import forget_described_lines  # noqa: E402
-from transforms.clean_rules import clean_page  # noqa: E402
+from transforms.clean.model import MODEL_PATH  # noqa: E402
+from transforms.clean.lines import forget_described_lines  # noqa: E402
+from transforms.clean.rules import clean_page  # noqa: E402
 
 _WORD = re.compile(r"\w+")
 _SHINGLE = 4

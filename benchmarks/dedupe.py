@@ -41,12 +41,12 @@ import apache_beam as beam  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 
 import syndicated  # noqa: E402
-from transforms.clean import CleanText  # noqa: E402
-from transforms.components import components_of  # noqa: E402
+from transforms.clean.stage import CleanText  # noqa: E402
+from transforms.dedupe.components import components_of  # noqa: E402
 from transforms.config import DedupeConfig, RunConfig  # noqa: E402
-from transforms.dedupe import Dedupe  # noqa: E402
-from transforms.minhash import exact_jaccard, shingle_hashes  # noqa: E402
-from transforms.read import ReadArticles  # noqa: E402
+from transforms.dedupe.stage import Dedupe  # noqa: E402
+from transforms.dedupe.minhash import exact_jaccard, shingle_hashes  # noqa: E402
+from transforms.io.read import ReadArticles  # noqa: E402
 from transforms.validate import ValidateArticles  # noqa: E402
 
 OPTIONS = ["--runner=FnApiRunner"]

@@ -72,7 +72,7 @@ def dated_bytes(lake: str, date: str) -> dict[str, bytes]:
 def quality(corpus: str) -> None:
     sys.path.insert(0, HERE)
     from dedupe import corpus_copies  # noqa: E402  (the same rule the dedupe benchmark uses)
-    from transforms.components import components_of
+    from transforms.dedupe.components import components_of
 
     rnd = random.Random(31)
     articles = syndicated.read_articles(corpus)

@@ -59,7 +59,7 @@ def rows(out: str, table: str, date: Optional[str] = None) -> list[dict]:
     """The rows of ``table`` that make up the output now (its current files)."""
     import pyarrow.parquet as pq
 
-    from transforms import commit
+    from transforms.io import commit
 
     entries = commit.current_state(out)["tables"].get(table, [])
     return [row for entry in entries if date is None or entry.get("dt") == date

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import ROOT, run_newsbeam  # noqa: E402
 from generated_corpus import write_generated  # noqa: E402
-from transforms.commit import without_run_id  # noqa: E402
+from transforms.io.commit import without_run_id  # noqa: E402
 from local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_worker_pool  # noqa: E402
 
 

@@ -108,12 +108,12 @@ def stage_times(path: str, tagged_ids: set[str]) -> dict:
     """Each stage's own code on the records of ``path``, in this process, one after another
     (seconds, median of 3; NER once). Language, NER and write read the articles the whole job
     kept (``tagged_ids``), so the bare NER loop tags exactly the texts the job tagged."""
-    from transforms.clean import clean_article
+    from transforms.clean.stage import clean_article
     from transforms.config import RunConfig
-    from transforms.dedupe import fingerprint
+    from transforms.dedupe.rules import fingerprint
     from transforms.entities import load_model, tag_batch
     from transforms.language import Detectors, detect_language
-    from transforms.read import read_file
+    from transforms.io.formats import read_file
     from transforms.records import Article
     from transforms.validate import validate_record
 
@@ -165,7 +165,7 @@ def stage_times(path: str, tagged_ids: set[str]) -> dict:
 
 def _write_parquet(articles, path: str) -> None:
     """The write stage's own code for the articles table: rows, sorted, one Parquet file."""
-    from transforms.write import TABLES, article_row, write_part
+    from transforms.io.rows import TABLES, article_row, write_part
 
     folder = os.path.dirname(path)
     write_part(folder, "bench", TABLES["articles"], "language=en", 0, 1,

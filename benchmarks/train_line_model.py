@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Retrain the cleaner's line model (``transforms/models/line_model.json``) and report its
+"""Retrain the cleaner's line model (``transforms/clean/models/line_model.json``) and report its
 cross-validated scores.
 
 usage: python benchmarks/train_line_model.py [--english FILE] [--multilingual FILE] [--out FILE]
@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cleaning import DEFAULT_GOLD, _normal, score_page, summarise_pages  # noqa: E402
-from transforms.clean_layout import place_lines, read_page  # noqa: E402
-from transforms.clean_model import (  # noqa: E402
+from transforms.clean.layout import place_lines, read_page  # noqa: E402
+from transforms.clean.model import (  # noqa: E402
     FEATURES_VERSION, MODEL_PATH, LineModel, apply_line_model, feature_names, line_features)
 
 SETTINGS = dict(max_depth=4, min_samples_leaf=20, early_stopping=False, random_state=0)

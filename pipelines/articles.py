@@ -4,36 +4,35 @@
 ``newsbeam run``. Our own flags are parsed here; everything else goes to Beam's PipelineOptions.
 """
 from __future__ import annotations
-
 import argparse
 import dataclasses
-import importlib
 import logging
 import os
 import sys
 import uuid
 from typing import Optional, Sequence
-
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-
+from pipelines import safety
+from pipelines.options import EXIT_OK, EXIT_RUN_FAILED, EXIT_UNRECONCILED, EXIT_USAGE, Parser, check_running_mode, date_arg, pipeline_options, refuse_unknown, typed
 from transforms import config as settings
-from transforms.clean import CleanText
+from transforms.clean.stage import CleanText
 from transforms.config import ConfigError, RunConfig
-from transforms.dedupe import Dedupe
+from transforms.dedupe.history import lake_history, window
+from transforms.dedupe.stage import Dedupe
 from transforms.entities import ExtractEntities
-from transforms.history import lake_history, window
+from transforms.io import commit, store
+from transforms.io.paths import resolve_inputs
+from transforms.io.read import ReadArticles
+from transforms.io.write import WriteOutputs
 from transforms.language import DetectLanguage
-from transforms.read import ReadArticles, resolve_inputs
 from transforms.rejects import StageFailure
 from transforms.validate import ValidateArticles
-from pipelines import safety
-from transforms import commit, store
-from transforms.write import WriteOutputs
+
 
 LOG = logging.getLogger("newsbeam")
-# The in-process runner (what DirectRunner uses for batch), named so Beam does not try to fetch Prism.
-DEFAULT_RUNNER = "FnApiRunner"
+
+
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -96,40 +95,6 @@ def parse_model_flags(values: Optional[Sequence[str]]) -> dict[str, str]:
     return models
 
 
-class UsageError(ValueError):
-    """A command line newsbeam cannot run: the message says which flag and why."""
-
-
-class Parser(argparse.ArgumentParser):
-    """The parser of every newsbeam command: it raises instead of printing usage and exiting, so
-    that the command reports the error (exit 2)."""
-
-    def error(self, message):
-        raise UsageError(message)
-
-
-def date_arg(text: str) -> str:
-    """An argparse type: a calendar date as YYYY-MM-DD, kept as the string."""
-    try:
-        settings.calendar_date(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a calendar date as YYYY-MM-DD, got {text!r}") from None
-    return text
-
-
-def _typed(kind: type, meta: dict):
-    """An argparse type that refuses values outside the setting's range, naming that range."""
-    def convert(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {settings.allowed_range(meta, kind)}, got {text!r}") from None
-        if not settings.in_range(value, meta):
-            raise argparse.ArgumentTypeError(f"must be {settings.allowed_range(meta, kind)}, got {text}")
-        return value
-    return convert
-
-
 def _flagged_settings():
     """(section name or None for the run itself, field, metadata) of every setting that has a flag."""
     sections = [(None, RunConfig)] + list(settings.SECTION_TYPES.items())
@@ -152,7 +117,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--date", metavar="YYYY-MM-DD",
                         help="write the run into partition dt=YYYY-MM-DD of every table of --output (a lake of "
                              "many dates), replacing that date only; without it the run replaces the whole output")
-    parser.add_argument("--launch-timeout", type=_typed(float, {"above": 0}), default=60.0, metavar="SECONDS",
+    parser.add_argument("--launch-timeout", type=typed(float, {"above": 0}), default=60.0, metavar="SECONDS",
                         help="longest starting the run may wait on object stores (listing the inputs, reading the "
                              "lake's state) before it fails with exit 3 (60)")
     parser.add_argument("--backfill-to", type=date_arg, metavar="YYYY-MM-DD",
@@ -168,7 +133,7 @@ def make_parser() -> argparse.ArgumentParser:
             parser.add_argument(meta["flag"], dest=dest, action=action, default=f.default, help=meta["help"])
         else:
             kind = settings.setting_kind(f)
-            parser.add_argument(meta["flag"], dest=dest, type=_typed(kind, meta), default=f.default,
+            parser.add_argument(meta["flag"], dest=dest, type=typed(kind, meta), default=f.default,
                                 metavar=kind.__name__.upper(), help=f"{meta['help']} ({f.default:,})")
     return parser
 
@@ -179,84 +144,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         values.setdefault(section, {})[f.name] = getattr(args, f"{section or 'run'}__{f.name}")
     sections = {name: cls(**values.get(name, {})) for name, cls in settings.SECTION_TYPES.items()}
     sections["entities"] = settings.EntityConfig(models=parse_model_flags(args.ner_model), **values.get("entities", {}))
+    sections["entities"].check_installed()
     return RunConfig(inputs=tuple(args.input or [default_input()]), output=args.output, date=args.date,
                      backfill_to=args.backfill_to, run_id=uuid.uuid4().hex[:12], **sections, **values.get(None, {}))
-
-
-# Modules that define pipeline options but that Beam does not import until their runner is used.
-_OPTION_MODULES = ("apache_beam.runners.dask.dask_runner", "apache_beam.runners.render",
-                   "apache_beam.runners.interactive.interactive_runner")
-
-
-def register_runner_options(runner: Optional[str] = None) -> None:
-    """Import every runner module Beam knows (``StandardOptions.ALL_KNOWN_RUNNERS``), the modules
-    above and the module of a runner given by its dotted path, so that the options classes they
-    define are registered. A runner whose extras are not installed (Dask) is skipped."""
-    modules = {path.rsplit(".", 1)[0] for path in StandardOptions.ALL_KNOWN_RUNNERS}
-    modules.update(_OPTION_MODULES)
-    if runner and "." in runner:
-        modules.add(runner.rsplit(".", 1)[0])
-    for module in sorted(modules):
-        try:
-            importlib.import_module(module)
-        except Exception:  # an optional runner whose dependencies are missing defines no usable options
-            LOG.debug("runner module %s not importable; its options are unknown", module)
-
-
-def unknown_flags(beam_args: Sequence[str]) -> list[str]:
-    """Flags that neither newsbeam nor any Beam options class knows (typos such as --ouput).
-
-    Beam only logs and drops these; a scheduled job with a mistyped --output would then silently
-    write to the default folder, so newsbeam refuses them instead. The parser is Beam's own, as
-    ``PipelineOptions.get_all_options`` builds it from every registered options class (its
-    ``add_extra_args_fn`` hook hands it over).
-    """
-    register_runner_options(PipelineOptions(list(beam_args)).view_as(StandardOptions).runner)
-    parsers = []
-    PipelineOptions([]).get_all_options(add_extra_args_fn=parsers.append)
-    _, unknown = parsers[0].parse_known_args(list(beam_args))
-    return [flag.split("=", 1)[0] if flag.startswith("-") else flag for flag in unknown]
-
-
-def refuse_unknown(beam_args: Sequence[str], command: str = "newsbeam run") -> None:
-    """Raise :class:`UsageError` for unknown flags and for stray arguments: Beam would only log and
-    drop both (``--input=a.jsonl b.jsonl`` would never read b)."""
-    unknown = unknown_flags(beam_args)
-    flags = [item for item in unknown if item.startswith("-")]
-    stray = [item for item in unknown if not item.startswith("-")]
-    if flags:
-        raise UsageError(f"unknown option(s) {', '.join(flags)}: not a newsbeam flag (see '{command} --help') "
-                         "nor an Apache Beam pipeline option")
-    if stray:
-        raise UsageError(f"stray argument(s) {', '.join(repr(item) for item in stray)}: {command} takes no "
-                         "positional arguments; give several inputs as --input A B ...")
-
-
-# What Beam's in-process runner may be told with --direct_running_mode, and what newsbeam refuses.
-_REFUSED_RUNNING_MODES = {
-    "multi_threading": "it loses GroupByKey output under load (seen: 199,535 of 200,000 records); use "
-                       "--direct_running_mode=multi_processing (with --direct_num_workers N) for parallel local runs",
-}
-
-
-def check_running_mode(options: PipelineOptions) -> None:
-    """Refuse a running mode of the in-process runner that is known to lose records."""
-    from apache_beam.options.pipeline_options import DirectOptions
-
-    mode = options.view_as(DirectOptions).direct_running_mode
-    if mode in _REFUSED_RUNNING_MODES:
-        raise UsageError(f"--direct_running_mode={mode} is refused: {_REFUSED_RUNNING_MODES[mode]}")
-
-
-def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
-    """Beam options; without --runner, the in-process FnApiRunner is named explicitly.
-
-    (Beam's DirectRunner would first try to download and start Prism, and silently fall back.)
-    """
-    options = PipelineOptions(list(beam_args))
-    if not options.view_as(StandardOptions).runner:
-        options.view_as(StandardOptions).runner = DEFAULT_RUNNER
-    return options
 
 
 def parse_command(argv: Optional[Sequence[str]] = None) -> tuple[argparse.Namespace, PipelineOptions]:
@@ -334,9 +224,6 @@ def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, StageFailure):  # raised as it is (the in-process runner): its message without Beam's note
         return text.split(" [while running", 1)[0]
     return f"{type(exc).__name__}: {text[:500]}"
-
-
-EXIT_OK, EXIT_UNRECONCILED, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -17,7 +17,8 @@ import shlex
 import sys
 from typing import Optional, Sequence
 
-from pipelines.articles import Parser, date_arg
+from pipelines import options
+from pipelines.options import Parser, date_arg
 
 MAX_DATES = 3660
 
@@ -70,19 +71,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         runs, _ = plan(argv)
     except ValueError as exc:
         print(f"newsbeam backfill: error: {exc}", file=sys.stderr)
-        return articles.EXIT_USAGE
-    worst = articles.EXIT_OK
+        return options.EXIT_USAGE
+    worst = options.EXIT_OK
     for n, (date, run_args) in enumerate(runs, 1):
         print(f"newsbeam backfill: {date} ({n} of {len(runs)})", file=sys.stderr, flush=True)
         try:
             code = articles.main(run_args)
         except Exception:  # pylint: disable=broad-except  (a fault while building the run: reported like a failed run)
             articles.LOG.exception("the run of %s failed", date)
-            code = articles.EXIT_RUN_FAILED
-        if code == articles.EXIT_UNRECONCILED:
+            code = options.EXIT_RUN_FAILED
+        if code == options.EXIT_UNRECONCILED:
             worst = code
             continue
-        if code != articles.EXIT_OK:
+        if code != options.EXIT_OK:
             resume = _with_from(argv, date)
             print(f"newsbeam backfill: {date} failed (exit {code}); dates before it are in the lake, none after it "
                   f"ran. Resume with: newsbeam backfill {shlex.join(resume)}", file=sys.stderr)

@@ -26,31 +26,31 @@ commands:
 
 
 def files_main(argv: Sequence[str]) -> int:
-    import argparse
-
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from transforms import commit, store
+    from pipelines.options import EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, Parser, refuse_unknown
+    from transforms.io import commit, store
 
-    parser = argparse.ArgumentParser(prog="newsbeam files")
+    parser = Parser(prog="newsbeam files")
     parser.add_argument("output")
     parser.add_argument("--table", help="one table (articles, entities, duplicates, rejected, removed_lines)")
-    args, beam_args = parser.parse_known_args(argv)
-    store.use_options(PipelineOptions(beam_args))
     try:
+        args, beam_args = parser.parse_known_args(argv)
+        refuse_unknown(beam_args, "newsbeam files")
+        store.use_options(PipelineOptions(beam_args))
         output = store.check_path(args.output, "OUTPUT")
         if not commit.is_newsbeam_output(output):
             raise ValueError(f"{output} holds no newsbeam output")
         paths = commit.current_files(output, args.table)
     except ValueError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except commit.DamagedOutput as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
-        return 3
+        return EXIT_RUN_FAILED
     for path in paths:
         print(path)
-    return 0
+    return EXIT_OK
 
 
 def quiet_known_import_noise() -> None:

@@ -25,7 +25,7 @@ import sys
 import tempfile
 from typing import Iterator, Optional, Sequence
 
-from pipelines.articles import Parser, date_arg
+from pipelines.options import Parser, date_arg
 
 TOP = 10
 SIZE_BUCKETS = ((2, 2, "2"), (3, 3, "3"), (4, 5, "4-5"), (6, 10, "6-10"), (11, None, "11+"))
@@ -60,7 +60,7 @@ class DamagedFile(RuntimeError):
 def damaged(output: str, rel: str, fault: str) -> DamagedFile:
     """The error for the data file ``rel`` (below ``output``) that ``fault`` ('is missing', 'is
     damaged (...)'), with the rerun that writes it again: its date in a lake, else the whole output."""
-    from transforms import commit, store
+    from transforms.io import commit, store
 
     date = re.match(r"[^/]+/dt=([^/]+)/", rel)
     if date:
@@ -78,7 +78,7 @@ def report_files(output: str, first: Optional[str], last: Optional[str], workdir
     """({table: local paths of its current files within the dates}, dates covered), for ``tables``
     only; files on an object store are copied into ``workdir`` (a temporary folder the caller
     removes)."""
-    from transforms import commit, store
+    from transforms.io import commit, store
 
     state = commit.current_state(output)
     dates = [d for d in state.get("dates", []) if (not first or d >= first) and (not last or d <= last)]
@@ -153,7 +153,7 @@ def naming_damaged_files(files: dict[str, list[str]], output: str, workdir: Opti
     file explains (a bug, not damage) goes on as it was."""
     import duckdb
 
-    from transforms import store
+    from transforms.io import store
 
     try:
         yield
@@ -386,7 +386,7 @@ def render_html(data: dict, summary: str, output: str) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """0: the summary printed and the page written; 2: a usage error (flags, not an output, no such
     dates, the page cannot be written); 3: a file of the output (data or bookkeeping) cannot be read."""
-    from transforms.commit import DamagedOutput
+    from transforms.io.commit import DamagedOutput
 
     argv = list(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="newsbeam-report-") as workdir:
@@ -425,8 +425,8 @@ def open_output(path: str, beam_args: Sequence[str], name: str) -> str:
     that is neither ours nor Beam's is refused (a typo such as --form would otherwise be dropped)."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipelines.articles import unknown_flags
-    from transforms import commit, store
+    from pipelines.options import unknown_flags
+    from transforms.io import commit, store
 
     unknown = unknown_flags(beam_args)
     if unknown:

@@ -17,11 +17,12 @@ import os
 import threading
 from typing import Callable, Iterable, Optional, TypeVar
 
-from transforms import commit, history, store
 from transforms.config import RunConfig
+from transforms.dedupe import history
+from transforms.io import commit, store
+from transforms.io.paths import glob_root, has_glob
 
 T = TypeVar("T")
-_GLOB_CHARS = "*?["
 
 
 class LaunchFailed(RuntimeError):
@@ -38,9 +39,8 @@ def _comparable(path: str) -> str:
 def _input_root(given: str) -> str:
     """The folder or prefix an --input reads below (a glob's part before its first wildcard)."""
     path = store.check_path(given, "--input")
-    if any(ch in given for ch in _GLOB_CHARS) and not (store.is_local(path) and os.path.exists(path)):
-        head = path[: min(path.index(ch) for ch in _GLOB_CHARS if ch in path)]
-        return head.rsplit("/", 1)[0] if "/" in head else head
+    if has_glob(given) and not (store.is_local(path) and os.path.exists(path)):
+        return glob_root(path)
     return path
 
 

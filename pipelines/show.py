@@ -36,8 +36,8 @@ def _rows(con, files: dict, table: str, where: str, params: list, order: str = "
 def page_record(source_file: str, source_line: Optional[int], content_hash: Optional[str] = None):
     """The validated Article of the input record (file, line), or None with the reason; None too
     when the record there no longer has ``content_hash`` (the file was replaced since the run)."""
-    from transforms import store
-    from transforms.read import read_file
+    from transforms.io import store
+    from transforms.io.formats import read_file
     from transforms.records import RawRecord
     from transforms.validate import validate_record
 
@@ -60,8 +60,8 @@ def page_record(source_file: str, source_line: Optional[int], content_hash: Opti
 def page_lines(text: str, title_hint: Optional[str], recorded: Optional[list[tuple[str, str]]]):
     """(reason or None, line) for every non-blank line of the page, in order: the reason of each
     removed line from ``recorded`` (the run's removed_lines), else from cleaning the page again."""
-    from transforms.clean_rules import clean_page
-    from transforms.clean_text import normalise_lines
+    from transforms.clean.rules import clean_page
+    from transforms.clean.text import normalise_lines
 
     removed = recorded if recorded is not None else [(r.text, r.reason) for r in clean_page(text, title_hint).removed]
     pending: dict[str, list[str]] = {}
@@ -163,9 +163,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     file of the output (data or bookkeeping) cannot be read (nothing is printed on stdout then)."""
     import tempfile
 
-    from pipelines.articles import Parser, date_arg
+    from pipelines.options import Parser, date_arg
     from pipelines.report import DamagedFile, naming_damaged_files, open_output, report_files
-    from transforms.commit import DamagedOutput
+    from transforms.io.commit import DamagedOutput
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = Parser(prog="newsbeam show", allow_abbrev=False)

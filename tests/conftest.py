@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from transforms.commit import without_run_id  # noqa: F401  (tests import it from here)
+from transforms.io.commit import without_run_id  # noqa: F401  (tests import it from here)
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEEDS = os.path.join(PROJECT_ROOT, "seeds")

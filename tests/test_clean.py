@@ -4,8 +4,8 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.clean import CleanConfig, CleanText, LearnRecurringLines, clean_article
-from transforms.clean_rules import line_fingerprint
+from transforms.clean.stage import CleanConfig, CleanText, LearnRecurringLines, clean_article
+from transforms.clean.rules import line_fingerprint
 from transforms.config import RunConfig
 from transforms.records import Article
 
@@ -94,7 +94,7 @@ def test_late_rejections_replay_the_record_and_honour_the_payload_limit(runner_o
 def test_learnt_boilerplate_still_ends_the_article():
     """A comment form the run learnt as the site's boilerplate is removed as recurring_in_source,
     but it still ends the article: the teaser headlines listed after it stay out of the body."""
-    from transforms.clean_rules import clean_page, line_fingerprint
+    from transforms.clean.rules import clean_page, line_fingerprint
 
     body = ["The council in Leeds voted on Tuesday to approve the harbour plan after a long debate on costs.",
             "Opponents said the plan would raise rents, while supporters said it would bring new jobs to the area.",

@@ -1,4 +1,4 @@
-"""Tests for transforms.clean_model: the cleaner's learned line model.
+"""Tests for transforms.clean.model: the cleaner's learned line model.
 
 The shipped model is checked as a user of the pipeline meets it (it loads, it matches the code's
 features, it brings back what the rules cut off); the tree walk and the decisions are checked on
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from transforms.clean_layout import read_page
-from transforms.clean_model import (
+from transforms.clean.layout import read_page
+from transforms.clean.model import (
     MODEL_PATH,
     MODEL_REASON,
     LineModel,
@@ -23,7 +23,7 @@ from transforms.clean_model import (
     line_features,
     load_line_model,
 )
-from transforms.clean_rules import clean_page
+from transforms.clean.rules import clean_page
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Tests for transforms.clean_rules: the pure line rules behind the CleanText stage.
+"""Tests for transforms.clean.rules: the pure line rules behind the CleanText stage.
 
 The fixture pages are written inline (nothing is read from ../shared): one modelled on the
 user's sample page, one French and one German page, and a few small ones for single rules.
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transforms.clean_rules import (
+from transforms.clean.rules import (
     PHRASE_DIR,
     REASONS,
     RULES,
@@ -27,8 +27,8 @@ from transforms.clean_rules import (
     normalise_lines,
     strip_site_name,
 )
-from transforms.clean_lines import line_fingerprint
-from transforms.clean_phrasebook import REASON_SECTIONS, SECTIONS
+from transforms.clean.lines import line_fingerprint
+from transforms.clean.phrasebook import REASON_SECTIONS, SECTIONS
 
 # --------------------------------------------------------------------------------------
 # Fixture pages

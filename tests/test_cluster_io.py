@@ -235,7 +235,7 @@ def test_s3_clients_are_shared_and_reads_from_many_threads_stay_right(s3):
 
     from apache_beam.io.aws.clients.s3 import boto3_client
 
-    from transforms import store
+    from transforms.io import store
 
     for i in range(40):
         s3.put("news", f"many/{i:03d}.txt", f"object {i} ".encode() * (50 + i))

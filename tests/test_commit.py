@@ -1,4 +1,4 @@
-"""The commit protocol (transforms/commit.py): what readers see, retries, concurrent runs, clean-up."""
+"""The commit protocol (transforms/io/commit.py): what readers see, retries, concurrent runs, clean-up."""
 import json
 import os
 import subprocess
@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from transforms import commit
+from transforms.io import commit
 
 
 def write_run(out, run_id, rows=1, table="entities", partition=""):
@@ -136,7 +136,7 @@ def test_a_run_that_publishes_while_another_does_ends_with_the_fold_of_both(tmp_
 
 
 def test_an_output_whose_name_holds_glob_characters_is_itself(tmp_path):
-    from transforms import store
+    from transforms.io import store
 
     out = tmp_path / "out[1]"
     (tmp_path / "out1").mkdir()

@@ -6,7 +6,8 @@ import sys
 import pytest
 
 from conftest import SEEDS
-from pipelines.articles import config_from_args, make_parser, unknown_flags
+from pipelines.articles import config_from_args, make_parser
+from pipelines.options import unknown_flags
 from transforms.config import CleanConfig, ConfigError, EntityConfig, RunConfig
 
 NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")

@@ -203,8 +203,8 @@ def test_history_only_reads_rows_that_share_a_key():
     import pyarrow as pa
 
     from transforms.config import DedupeConfig
-    from transforms.dedupe import fingerprint, minhash_params
-    from transforms.history import CollectTodayKeys, index_row, matching_rows
+    from transforms.dedupe.rules import fingerprint, minhash_params
+    from transforms.dedupe.history import CollectTodayKeys, index_row, matching_rows
     from transforms.records import Article
     from transforms.schema import arrow_schema
     from transforms.records import IndexRow
@@ -232,7 +232,7 @@ def test_history_only_reads_rows_that_share_a_key():
 
 
 def test_band_numbers_are_equal_exactly_when_bands_are():
-    from transforms.minhash import MinHashParams, band_hashes
+    from transforms.dedupe.minhash import MinHashParams, band_hashes
 
     params = MinHashParams(num_perm=12, bands=4)
     rng = np.random.default_rng(3)
@@ -248,7 +248,7 @@ def test_band_numbers_are_equal_exactly_when_bands_are():
 def _index_file(tmp_path, fps, params, drop=()):
     import pyarrow as pa
 
-    from transforms.history import index_row
+    from transforms.dedupe.history import index_row
     from transforms.records import IndexRow
     from transforms.schema import arrow_schema
 
@@ -261,8 +261,8 @@ def _index_file(tmp_path, fps, params, drop=()):
 
 def test_an_index_without_the_newer_columns_is_still_read(tmp_path):
     from transforms.config import DedupeConfig
-    from transforms.dedupe import fingerprint, minhash_params
-    from transforms.history import CollectTodayKeys, ReadHistory
+    from transforms.dedupe.rules import fingerprint, minhash_params
+    from transforms.dedupe.history import CollectTodayKeys, ReadHistory
     from transforms.records import Article
 
     config = DedupeConfig()
@@ -278,8 +278,8 @@ def test_an_index_without_the_newer_columns_is_still_read(tmp_path):
 
 def test_an_index_file_that_vanished_fails_the_run_with_the_reason(tmp_path):
     from transforms.config import DedupeConfig
-    from transforms.dedupe import minhash_params
-    from transforms.history import ReadHistory, TodayKeys
+    from transforms.dedupe.rules import minhash_params
+    from transforms.dedupe.history import ReadHistory, TodayKeys
     from transforms.rejects import StageFailure
 
     with pytest.raises(StageFailure, match="was replaced while this run was running"):

@@ -8,9 +8,11 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from textgen import story
 from transforms.config import DedupeConfig, RunConfig
-from transforms.dedupe import Dedupe, canonical_order, decide, fingerprint, version_order
+from transforms.dedupe.rules import canonical_order, decide, fingerprint, version_order
+from transforms.dedupe.stage import Dedupe
 from transforms.records import Article
-from transforms.validate import canonical_url, content_hash
+from transforms.text import content_hash
+from transforms.validate import canonical_url
 
 WIRE = story("wire-story")  # one wire story, four paragraphs
 
@@ -184,7 +186,7 @@ def test_thresholds_are_flags_and_near_can_be_turned_off(runner_options):
 def test_ids_are_scoped_by_publisher(runner_options):
     """Two publishers both number their stories from "1": both stories are kept. The same
     publisher sending its "1" again with new text is an update of it."""
-    from transforms.clean import CleanText
+    from transforms.clean.stage import CleanText
     from transforms.records import RawRecord
     from transforms.validate import ValidateArticles
 
@@ -213,7 +215,7 @@ def test_ids_without_a_publisher_never_merge_different_bodies(runner_options):
     """A CMS export without source or URL numbers its stories from 1 in every file: the same id
     with another body is another story, in another file or in the same one. The same body under
     the same id is one article."""
-    from transforms.clean import CleanText
+    from transforms.clean.stage import CleanText
     from transforms.records import RawRecord
     from transforms.validate import ValidateArticles
 

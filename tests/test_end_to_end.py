@@ -186,7 +186,7 @@ def test_a_failed_run_exits_3_and_leaves_the_output(tmp_path, monkeypatch, capsy
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("transforms.write.write_part", disk_full)
+    monkeypatch.setattr("transforms.io.write.write_part", disk_full)
     assert articles.main(["--input", SEEDS, "--output", str(out), "--runner=FnApiRunner"]) == 3
     assert "the run failed" in capsys.readouterr().err
     assert (out / "run.json").read_text() == before

@@ -52,7 +52,7 @@ def fail_on(monkeypatch, module, function, marker):
 
 
 def test_a_failing_clean_rejects_only_its_record(tmp_path, monkeypatch):
-    fail_on(monkeypatch, "transforms.clean", "clean_page", "case-3")
+    fail_on(monkeypatch, "transforms.clean.stage", "clean_page", "case-3")
     write_articles(tmp_path / "in", 6)
     summary = run_in_process(tmp_path / "in", tmp_path / "out", max_stage_error_share=0.2)
     rejected = pq.read_table(tmp_path / "out" / "rejected").to_pylist()
@@ -193,7 +193,7 @@ def test_a_batch_that_fails_as_a_whole_fails_the_run(tmp_path, monkeypatch, caps
 
 def test_too_many_stage_errors_fail_the_run_not_publish(tmp_path, monkeypatch, capsys, good_output):
     out, before = good_output
-    fail_on(monkeypatch, "transforms.clean", "clean_page", "new 3")
+    fail_on(monkeypatch, "transforms.clean.stage", "clean_page", "new 3")
     write_articles(tmp_path / "new", 6, prefix="new")
     # 1 of 6 records (17%) is a stage error: over the default limit of 1% ...
     assert _main("--input", tmp_path / "new", "--output", out) == 3
@@ -209,15 +209,15 @@ def test_too_many_stage_errors_fail_the_run_not_publish(tmp_path, monkeypatch, c
 
 def test_a_transient_read_error_is_retried_by_the_runner_not_rejected(tmp_path, monkeypatch, capsys, good_output):
     out, before = good_output
-    import transforms.read as read
+    import transforms.io.formats as formats
 
     def reset(path, limits):
         raise ConnectionResetError(104, "Connection reset by peer")
 
-    monkeypatch.setattr(read, "open_input", reset)
+    monkeypatch.setattr(formats, "open_input", reset)
     write_articles(tmp_path / "new", 2, prefix="new")
     with pytest.raises(ConnectionResetError):
-        list(read.read_file(str(tmp_path / "new" / "new-000.txt")))
+        list(formats.read_file(str(tmp_path / "new" / "new-000.txt")))
     # The in-process runner does not retry bundles, so the run fails; a cluster runner retries it.
     assert _main("--input", tmp_path / "new", "--output", out) == 3
     assert "ConnectionResetError" in capsys.readouterr().err

@@ -172,7 +172,7 @@ def test_other_languages_reach_the_articles_table(runner_options):
 
     from transforms.schema import arrow_schema
     from transforms.records import ArticleRow
-    from transforms.write import article_row
+    from transforms.io.rows import article_row
 
     body = SENTENCES["de"] * 20 + "\n\n" + SENTENCES["en"] * 8
     article = Article(article_id="m", source_file="f", text=body, content_hash="m", paragraphs=tuple(body.split("\n\n")))

@@ -45,7 +45,7 @@ def test_counters_per_stage_and_reason(tmp_path):
 def test_stage_errors_are_counted_in_every_stage(tmp_path, monkeypatch):
     """A record a stage raised on is counted as rejected_stage_error under that stage, as every
     other rejection reason is."""
-    import transforms.clean as clean
+    import transforms.clean.stage as clean
     import transforms.entities as entities
     import transforms.language as language
     import transforms.validate as validate

@@ -7,9 +7,9 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from textgen import story
-from transforms.components import ConnectedComponents, components_of
+from transforms.dedupe.components import ConnectedComponents, components_of
 from transforms.config import ConfigError, DedupeConfig
-from transforms.minhash import (MinHashParams, band_keys, containment, exact_jaccard, pairs_in_bucket, signature,
+from transforms.dedupe.minhash import (MinHashParams, band_keys, containment, exact_jaccard, pairs_in_bucket, signature,
                                 similarity, words)
 
 BODY = "\n\n".join(story("minhash-body", paragraphs=5))
@@ -34,14 +34,14 @@ def test_signatures_are_the_same_in_another_process():
     import subprocess
     import sys
 
-    code = ("from transforms.minhash import signature; import sys; "
+    code = ("from transforms.dedupe.minhash import signature; import sys; "
             "sys.stdout.write(signature(sys.stdin.read()).hex())")
     out = subprocess.run([sys.executable, "-c", code], input=BODY, capture_output=True, text=True, check=True)
     assert out.stdout == signature(BODY).hex()  # no salted hash(): the same on every worker
 
 
 def test_containment_is_high_when_a_paragraph_is_cut():
-    from transforms.minhash import shingle_hashes
+    from transforms.dedupe.minhash import shingle_hashes
 
     cut = "\n\n".join(BODY.split("\n\n")[:3])
     jaccard = exact_jaccard(BODY, cut, 5)

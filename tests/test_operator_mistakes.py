@@ -121,7 +121,7 @@ def test_a_dated_run_into_an_undated_output_is_refused_then_replaces_it_when_sai
 # 4. Rerunning an earlier date whose articles later dates' duplicates name.
 def _dangling(lake) -> int:
     """Rows of duplicates/ whose duplicate_of names no article of the lake now."""
-    from transforms import commit
+    from transforms.io import commit
 
     tables = commit.current_state(str(lake))["tables"]
     con = duckdb.connect()
@@ -139,7 +139,7 @@ def _feed(path, records):
 
 def test_a_rerun_of_an_earlier_date_is_refused_and_the_backfill_it_names_keeps_the_lake_whole(tmp_path, capsys):
     from pipelines import backfill
-    from transforms import commit
+    from transforms.io import commit
 
     lake, raw = tmp_path / "lake", tmp_path / "raw"
     story = {"id": "s1", "source": "Harbour News", "text": "Port strike ends\n\n" + article("story-one")}
@@ -250,14 +250,14 @@ def test_an_unreachable_object_store_fails_within_the_launch_timeout(tmp_path, c
 
 
 def test_a_failure_of_the_launch_is_one_line_and_the_failed_run_code(tmp_path, capsys, monkeypatch):
-    from transforms import read
+    from transforms.io import paths
 
     write_articles(tmp_path / "in", 1)
 
     def refuse(*_args, **_kwargs):
         raise PermissionError("Access Denied (403) on s3://news/raw")
 
-    monkeypatch.setattr(read, "list_source", refuse)
+    monkeypatch.setattr(paths, "list_source", refuse)
     assert run("--input", tmp_path / "in", "--output", tmp_path / "out") == 3
     assert "the run could not start: PermissionError: Access Denied (403) on s3://news/raw" in last_error(capsys)
 

@@ -7,12 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transforms.dedupe import decide, fingerprint
+from transforms.dedupe.rules import decide, fingerprint
 from transforms.language import Detectors, detect_language
-from transforms.read import bounded_lines, decode_bytes
+from transforms.io.formats import bounded_lines, decode_bytes
 from transforms.records import Article, RawRecord, RejectedRow
-from transforms.validate import article_id, canonical_url, content_hash, validate_record
-from transforms.write import TABLES, partition_dir
+from transforms.text import content_hash
+from transforms.validate import article_id, canonical_url, validate_record
+from transforms.io.rows import TABLES, partition_dir
 
 ANY_TEXT = st.text(alphabet=st.characters(codec=None), max_size=400)  # includes lone surrogates
 JSON_VALUES = st.recursive(

@@ -7,7 +7,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from transforms.read import ReadLimits, bounded_lines, decode_bytes, expand_inputs, input_format, read_file
+from transforms.config import ReadLimits
+from transforms.io.formats import bounded_lines, decode_bytes, input_format, read_file
+from transforms.io.paths import expand_inputs
 from transforms.records import RawRecord, RejectedRow
 
 
@@ -189,7 +191,7 @@ def _read_with(runner_options, inputs, config):
     from apache_beam.testing.test_pipeline import TestPipeline
     from apache_beam.testing.util import assert_that, equal_to
 
-    from transforms.read import ReadArticles
+    from transforms.io.read import ReadArticles
 
     def key(item):
         return (type(item).__name__, item.source_line, getattr(item, "payload", ""), getattr(item, "reason", ""))
@@ -204,7 +206,7 @@ def _read_with(runner_options, inputs, config):
 
 def test_a_large_jsonl_file_read_in_byte_ranges_gives_every_line_once_with_its_number(tmp_path, runner_options):
     from transforms.config import RunConfig
-    from transforms.read import _SplitFile
+    from transforms.io.read import _SplitFile
 
     path = _big_jsonl(tmp_path / "big.jsonl")
     config = RunConfig(read=ReadLimits(max_record_bytes=4000, split_bytes=2048))
@@ -216,7 +218,7 @@ def test_a_large_jsonl_file_read_in_byte_ranges_gives_every_line_once_with_its_n
 
 
 def test_piece_boundaries_anywhere_cover_each_line_exactly_once(tmp_path):
-    from transforms.read import Piece, _jsonl_lines
+    from transforms.io.formats import Piece, _jsonl_lines
 
     data = b"a\n\nbb\r\nccc\n\xc3\xa9\xc3\xa9\n" + b"d" * 30 + b"\nlast"
     whole = [(line, size) for _, line, size in bounded_lines(io.BytesIO(data), 100)]
@@ -230,7 +232,7 @@ def test_piece_boundaries_anywhere_cover_each_line_exactly_once(tmp_path):
 
 def test_a_large_parquet_file_is_read_by_row_groups_with_its_row_numbers(tmp_path, runner_options):
     from transforms.config import RunConfig
-    from transforms.read import _SplitFile
+    from transforms.io.read import _SplitFile
 
     path = tmp_path / "big.parquet"
     texts = [f"Article number {i}. " + "Body words here. " * (i % 40) for i in range(500)]
@@ -242,7 +244,7 @@ def test_a_large_parquet_file_is_read_by_row_groups_with_its_row_numbers(tmp_pat
 
 
 def test_a_piece_inside_a_very_long_line_reads_little_of_it():
-    from transforms.read import Piece, _jsonl_lines
+    from transforms.io.formats import Piece, _jsonl_lines
 
     class Counting(io.BytesIO):
         read_bytes = 0
@@ -266,8 +268,8 @@ def test_a_piece_inside_a_very_long_line_reads_little_of_it():
 
 
 def test_names_with_glob_characters_or_a_colon_are_plain_local_names(tmp_path, monkeypatch):
-    from transforms.read import resolve_inputs
-    from transforms.store import StoreError, check_path
+    from transforms.io.paths import resolve_inputs
+    from transforms.io.store import StoreError, check_path
 
     folder = tmp_path / "data[2024]"
     folder.mkdir()
@@ -324,7 +326,7 @@ def _odd_entries(folder):
 def test_an_entry_that_is_not_a_regular_file_is_listed_and_rejected_alone(tmp_path):
     import socket
 
-    from transforms.read import list_source, resolve_inputs
+    from transforms.io.paths import list_source, resolve_inputs
 
     folder = tmp_path / "in"
     expect = {**_odd_entries(folder), "sock.txt": "not a regular file: a socket"}
@@ -344,7 +346,7 @@ def test_an_entry_that_is_not_a_regular_file_is_listed_and_rejected_alone(tmp_pa
 
 
 def test_an_input_that_is_a_dangling_link_or_a_fifo_is_a_usage_error(tmp_path):
-    from transforms.read import resolve_inputs
+    from transforms.io.paths import resolve_inputs
 
     os.symlink(tmp_path / "nowhere", tmp_path / "dangling.txt")
     os.mkfifo(tmp_path / "pipe.txt")
@@ -355,7 +357,7 @@ def test_an_input_that_is_a_dangling_link_or_a_fifo_is_a_usage_error(tmp_path):
 
 
 def test_a_file_replaced_by_a_fifo_after_listing_is_rejected_without_opening_it(tmp_path):
-    from transforms.read import list_source, resolve_inputs
+    from transforms.io.paths import list_source, resolve_inputs
 
     path = tmp_path / "a.jsonl"
     path.write_text('{"text": "x"}\n')

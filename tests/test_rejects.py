@@ -72,11 +72,11 @@ def test_what_counts_as_transient():
 
 
 def test_every_stage_returns_articles_and_rejected(runner_options):
-    from transforms.clean import CleanText
-    from transforms.dedupe import Dedupe
+    from transforms.clean.stage import CleanText
+    from transforms.dedupe.stage import Dedupe
     from transforms.entities import ExtractEntities
     from transforms.language import DetectLanguage
-    from transforms.read import ReadArticles
+    from transforms.io.read import ReadArticles
     from transforms.validate import ValidateArticles
 
     with TestPipeline(options=runner_options) as p:

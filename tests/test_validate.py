@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 import pytest
 
 from transforms.records import Article, RawRecord, RejectedRow
-from transforms.validate import (ValidateLimits, article_id, canonical_url, content_hash, validate_record)
+from transforms.text import content_hash
+from transforms.validate import ValidateLimits, article_id, canonical_url, validate_record
 
 
 def jsonl(obj_or_text, line=1):

@@ -11,8 +11,8 @@ from transforms.config import RunConfig, WriteConfig
 from transforms.records import Article, ArticleRow, Entity, RawRecord
 from transforms.rejects import make_rejection
 from transforms.schema import arrow_schema
-from transforms.write import (TABLES, WriteOutputs, check_output_replaceable, entity_rows,
-                              partition_dir, shard_of)
+from transforms.io.rows import TABLES, entity_rows, partition_dir, shard_of
+from transforms.io.write import WriteOutputs, check_output_replaceable
 
 
 def test_arrow_schema_is_derived_from_the_models():

@@ -228,6 +228,11 @@ class EntityConfig:
             if not _LANGUAGE_CODE.match(lang):
                 raise ConfigError(f"--ner-model {lang}=...: the language must be a lower-case ISO 639-1 code such "
                                   "as 'en', as Detect Language writes them")
+
+    def check_installed(self) -> None:
+        """Raise :class:`ConfigError` naming the model packages that are not installed, and the fix.
+        Called where the models are needed (the command line, Extract Entities when it is built),
+        not when a config is made, so that the library imports and builds configs without them."""
         missing = {lang: name for lang, name in self.models.items() if not model_installed(name)}
         if missing:
             listed = ", ".join(f"{lang}={name}" for lang, name in sorted(missing.items()))

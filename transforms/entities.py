@@ -22,9 +22,8 @@ from apache_beam.utils.shared import Shared
 
 from transforms.config import DEFAULT_NER_MODELS, EntityConfig, RunConfig
 from transforms.entity_links import Mention, link, ner_view
-from transforms.language import UNDETERMINED
 from transforms.progress import Progress
-from transforms.records import Article, Entity
+from transforms.records import UNDETERMINED, Article, Entity
 from transforms.rejects import (REJECTED, DeadLetterDoFn, StageFailure, StageOutput, fault_detail, mark_stage_error,
                                 per_record_fault)
 
@@ -170,9 +169,10 @@ class _Tag(DeadLetterDoFn):
 class ExtractEntities(beam.PTransform):
     """Article -> Article with ``entities`` and ``entity_status``."""
 
-    def __init__(self, config: RunConfig = RunConfig()):
+    def __init__(self, config: Optional[RunConfig] = None):
         super().__init__()
-        self._config = config
+        self._config = config or RunConfig()
+        self._config.entities.check_installed()  # the models it will load, named if missing
 
     def expand(self, articles):
         entities = self._config.entities

@@ -53,11 +53,10 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
 from transforms.config import LanguageConfig, RunConfig
-from transforms.records import Article, remove_invisible
+from transforms.records import UNDETERMINED, Article, remove_invisible
 from transforms.rejects import REJECTED, DeadLetterDoFn, StageOutput, mark_stage_error
 
 STAGE = "language"
-UNDETERMINED = "und"
 SEED = 0
 # langdetect reports Chinese as zh-cn / zh-tw; ISO 639-1 has one code for it.
 _LANGDETECT_CHINESE = {"zh-cn": "zh", "zh-tw": "zh"}
@@ -278,9 +277,9 @@ class _Detect(DeadLetterDoFn):
 class DetectLanguage(beam.PTransform):
     """Article -> Article with ``language`` and ``language_probability`` set."""
 
-    def __init__(self, config: RunConfig = RunConfig()):
+    def __init__(self, config: Optional[RunConfig] = None):
         super().__init__()
-        self._config = config
+        self._config = config or RunConfig()
 
     def expand(self, articles):
         out = articles | "Detect Body Language" >> beam.ParDo(

@@ -66,6 +66,10 @@ def remove_invisible(text: str) -> str:
     return beyond.sub("", text) if _BEYOND_BMP.search(text) else text
 
 
+UNDETERMINED = "und"  # Article.language when no language could be told (ISO 639-2's code for it)
+INDEX_TABLE = "dedupe_index"  # the lake's table of IndexRow: what later dates match their copies against
+
+
 class RawRecord(BaseModel):
     """One input record as read, before validation: where it came from and its payload.
 
@@ -154,7 +158,7 @@ class Entity(BaseModel):
 
 
 class LineRemoval(BaseModel):
-    """A page line the cleaner removed, and why (a reason code of transforms.clean_rules.REASONS)."""
+    """A page line the cleaner removed, and why (a reason code of transforms.clean.rules.REASONS)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -255,7 +259,7 @@ class RemovedLineRow(BaseModel):
     source: Optional[str] = None
     ordinal: int  # position among the article's removed lines
     text: str
-    reason: str  # a reason code of transforms.clean_rules.REASONS
+    reason: str  # a reason code of transforms.clean.rules.REASONS
 
 
 class EntityRow(BaseModel):
@@ -296,7 +300,7 @@ class IndexRow(BaseModel):
     """One row of ``dedupe_index/`` (dated runs only): what later dates match their copies against,
     one row per input record that Dedupe decided on, without its text."""
 
-    record_key: str  # unique per input record (transforms.dedupe.record_key)
+    record_key: str  # unique per input record (transforms.dedupe.rules.record_key)
     article_id: str
     cluster_id: str  # the article of articles/ it is (its own id) or is a copy of
     cluster_dt: Optional[str] = None  # the date holding that article when it is an earlier one

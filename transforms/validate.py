@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from typing import Optional, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -32,9 +31,10 @@ from apache_beam.metrics import Metrics
 from pydantic import ValidationError
 
 from transforms.config import DEFAULT_PAYLOAD_LIMIT, RunConfig, ValidateLimits
-from transforms.records import (Article, ArticleInput, RawRecord, RejectedRow, has_lone_surrogates, remove_invisible,
+from transforms.records import (Article, ArticleInput, RawRecord, RejectedRow, has_lone_surrogates,
                                 replace_lone_surrogates)
 from transforms.rejects import REJECTED, STAGE_ERROR, DeadLetterDoFn, StageOutput, fault_detail, make_rejection
+from transforms.text import content_hash
 
 STAGE = "validate"
 _WS = re.compile(r"\s+")
@@ -43,17 +43,6 @@ _TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmp
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _ROUTE_END = re.compile(r"[\s/]+$")
 MAX_FIELD_CHARS = 4096  # id, url, title, source
-
-
-def normalise_for_hash(text: str) -> str:
-    """The text that exact dedupe compares: invisible format characters removed (before NFKC, so
-    that a letter and its accent split by one compose again), NFKC, case-folded, whitespace
-    collapsed."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", remove_invisible(text)).casefold()).strip()
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise_for_hash(text).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def canonical_url(url: Optional[str]) -> Optional[str]:
@@ -237,9 +226,9 @@ class _Validate(DeadLetterDoFn):
 class ValidateArticles(beam.PTransform):
     """RawRecord -> Article; records breaking the contract go to the ``rejected`` output."""
 
-    def __init__(self, config: RunConfig = RunConfig()):
+    def __init__(self, config: Optional[RunConfig] = None):
         super().__init__()
-        self._config = config
+        self._config = config or RunConfig()
 
     def expand(self, records):
         out = records | "Check Record Contract" >> beam.ParDo(

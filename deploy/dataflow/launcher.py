@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from pipelines import articles
+from pipelines import articles, options
 from pipelines.cli import quiet_known_import_noise
 
 
@@ -37,18 +37,18 @@ def launch(argv: Optional[Sequence[str]] = None) -> int:
         config, pipeline = articles.prepare(argv)
     except ValueError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
-        return articles.EXIT_USAGE
+        return options.EXIT_USAGE
     try:
         result = pipeline.run()
     except Exception as exc:  # nothing ran: the output is untouched
         logging.getLogger("newsbeam").exception("submitting run %s failed", config.run_id)
         print(f"newsbeam: error: the job was not submitted ({type(exc).__name__}: {str(exc)[:500]}); "
               f"{config.output} was not changed", file=sys.stderr)
-        return articles.EXIT_RUN_FAILED
+        return options.EXIT_RUN_FAILED
     job = f"Dataflow job {result.job_id()}" if getattr(result, "has_job", False) else "the job"
     print(f"newsbeam: run {config.run_id} handed to Dataflow as {job}; when it succeeds it publishes "
           f"{config.output}/_newsbeam/current.json and run.json (not waiting here)", file=sys.stderr)
-    return articles.EXIT_OK
+    return options.EXIT_OK
 
 
 if __name__ == "__main__":

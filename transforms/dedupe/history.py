@@ -17,7 +17,7 @@ earlier bodies and never gathers the history in one place:
    columns and a row is kept only when it shares a key with today (the band numbers are compared
    vectorised); most of the history stops here.
 3. The rows kept become fingerprints of earlier dates and join today's in Dedupe's graph, where
-   they come first in every order (:func:`transforms.dedupe.canonical_order`): a story that holds
+   they come first in every order (:func:`transforms.dedupe.rules.canonical_order`): a story that holds
    an earlier article keeps that article, and today's copies name it (``duplicate_of`` with
    ``duplicate_of_dt``). Earlier dates' files are never written.
 
@@ -35,13 +35,13 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
-from transforms import commit, store
-from transforms.minhash import MinHashParams, band_hashes, signature_array
-from transforms.records import IndexRow
+from transforms.dedupe.minhash import MinHashParams, band_hashes, signature_array
+from transforms.dedupe.rules import Fingerprint
+from transforms.io import commit, store
+from transforms.records import INDEX_TABLE, IndexRow
 from transforms.rejects import StageFailure, is_transient
 
 LOG = logging.getLogger("newsbeam.history")
-INDEX_TABLE = "dedupe_index"
 STAGE = "dedupe"
 _COLUMNS = ["record_key", "article_id", "cluster_id", "cluster_dt", "body_hash", "canonical_url", "published_at",
             "body_chars", "source_file", "source_line", "minhash", "signature", "shingles", "cluster_body_hash",
@@ -96,7 +96,7 @@ def lake_history(output: str, date: Optional[str], days: int) -> LakeHistory:
 
 
 def index_row(fp, verdict, params: MinHashParams) -> IndexRow:
-    """The index row of a fingerprint of today's run (``transforms.dedupe.Fingerprint``) and its
+    """The index row of a fingerprint of today's run (``transforms.dedupe.rules.Fingerprint``) and its
     verdict (None for a kept article): a copy also carries what its article is compared by."""
     body, url, sig, shingles = verdict.target_view if verdict is not None and verdict.target_view else (
         None, None, None, None)
@@ -203,7 +203,6 @@ class ReadHistory(beam.DoFn):
     def process(self, element, keys: TodayKeys):
         import pyarrow as pa
         import pyarrow.parquet as pq
-        from transforms.dedupe import Fingerprint
 
         dt, path = element
         try:

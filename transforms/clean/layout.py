@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from transforms.clean_limits import LIMITS
-from transforms.clean_model import CONSUMED, apply_line_model, load_line_model
-from transforms.clean_lines import Line, describe_page, line_fingerprint
-from transforms.clean_patterns import RULES, Rules
-from transforms.clean_results import CleanResult, RemovedLine
-from transforms.clean_text import ends_with_period, line_key, normalise_lines
+from transforms.clean.limits import LIMITS
+from transforms.clean.lines import Line, describe_page, line_fingerprint
+from transforms.clean.model import CONSUMED, apply_line_model, load_line_model
+from transforms.clean.patterns import RULES, Rules
+from transforms.clean.results import CleanResult, RemovedLine
+from transforms.clean.text import ends_with_period, line_key, normalise_lines
 
 # --------------------------------------------------------------------------------------
 # Title

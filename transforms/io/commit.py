@@ -32,7 +32,7 @@ import time
 from datetime import datetime, timezone
 from typing import Iterable, Optional
 
-from transforms import store
+from transforms.io import store
 
 LOG = logging.getLogger("newsbeam.commit")
 

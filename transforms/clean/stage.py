@@ -1,6 +1,6 @@
 """Clean: page text -> title, body paragraphs, byline and date, boilerplate removed.
 
-The rules live in :mod:`transforms.clean_rules` (pure functions); this module applies them in
+The rules live in :mod:`transforms.clean.rules` (pure functions); this module applies them in
 Beam, counts removed lines per reason code (``Metrics.counter('clean', 'lines_removed_<reason>')``)
 and rejects articles in which no body is left.
 
@@ -12,13 +12,13 @@ counts distinct line fingerprints per source and keeps those found on at least
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Optional
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.clean_model import load_line_model
-from transforms.clean_rules import clean_page, page_fingerprints
+from transforms.clean.model import load_line_model
+from transforms.clean.rules import clean_page, page_fingerprints
 from transforms.config import CleanConfig, RunConfig
 from transforms.records import Article, LineRemoval
 from transforms.rejects import REJECTED, DeadLetterDoFn, StageOutput, reject_article
@@ -113,9 +113,9 @@ class _Clean(DeadLetterDoFn):
 class CleanText(beam.PTransform):
     """Article -> Article with title/paragraphs/byline/published_text; empty bodies rejected."""
 
-    def __init__(self, config: RunConfig = RunConfig()):
+    def __init__(self, config: Optional[RunConfig] = None):
         super().__init__()
-        self._config = config
+        self._config = config or RunConfig()
 
     def expand(self, articles):
         clean = _Clean(self._config.keep_removed_lines, self._config.payload_limit, self._config.clean.line_model)

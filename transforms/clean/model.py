@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from transforms.clean_lines import Line
+from transforms.clean.lines import Line
 
 MODEL_PATH = Path(__file__).parent / "models" / "line_model.json"
 FEATURES_VERSION = 3

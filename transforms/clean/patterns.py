@@ -1,7 +1,7 @@
 """The regular expressions and word sets of the line rules, built from a ``Phrasebook``.
 
 ``RULES`` is built once, at import time, from the phrase files shipped in
-``transforms/clean-phrases/``; ``compile_rules(load_phrasebook(folder))`` builds the rules
+``transforms/clean/phrases/``; ``compile_rules(load_phrasebook(folder))`` builds the rules
 of another folder (tests, a language being written).
 
 Every regular expression is linear. The phrase book's entries are escaped (``re.escape``)
@@ -18,15 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from transforms.clean_limits import LIMITS
-from transforms.clean_phrasebook import (
-    ANY_LINE_PHRASE_REASONS,
-    CAPTION_PHRASE_REASONS,
-    LABEL_REASONS,
-    SHORT_LINE_PHRASE_REASONS,
-    Phrasebook,
-    load_phrasebook,
-)
+from transforms.clean.limits import LIMITS
+from transforms.clean.phrasebook import (ANY_LINE_PHRASE_REASONS, CAPTION_PHRASE_REASONS, LABEL_REASONS,
+                                         SHORT_LINE_PHRASE_REASONS, Phrasebook, load_phrasebook)
 
 _NEVER = "(?!)"
 _WORD_CHAR = re.compile(r"\w")

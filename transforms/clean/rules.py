@@ -13,7 +13,7 @@ How it works:
 2. describe every line (``describe_page``): its length in words, whether it ends like a
    sentence, whether it is a list ('A | B | C', tag clouds), a boilerplate label or phrase
    (share, subscribe, cookies, comments, related, advertisement, copyright, read more...
-   in the languages of ``transforms/clean-phrases/``: English, French, German, Spanish, Italian,
+   in the languages of ``transforms/clean/phrases/``: English, French, German, Spanish, Italian,
    Portuguese, Polish, Dutch, Chinese, Arabic, Russian), a breadcrumb, a caption,
    a byline or a date line, and whether the page repeats it;
 3. lay the page out (``lay_out``): give every line a value, its words for prose and a
@@ -39,7 +39,7 @@ together:
 
 - ``clean_results``: ``REASONS``, ``RemovedLine``, ``CleanResult``;
 - ``clean_limits``: every threshold, in one frozen dataclass (``LIMITS``);
-- ``clean-phrases/<language>.json`` and ``clean_phrasebook``: the words and phrases of each
+- ``phrases/<language>.json`` and ``clean_phrasebook``: the words and phrases of each
   language, as data, and their loader (adding a language is adding a file);
 - ``clean_patterns``: the regular expressions and word sets built from the phrase files
   (``RULES``; ``compile_rules(load_phrasebook(folder))`` for another folder);
@@ -52,36 +52,16 @@ together:
 """
 from __future__ import annotations
 
-from transforms.clean_layout import (
-    Layout,
-    clean_page,
-    densest_run,
-    headline_like,
-    lay_out,
-    line_value,
-    line_values,
-    main_run,
-    place_lines,
-    strip_site_name,
-)
-from transforms.clean_limits import LIMITS, Limits
-from transforms.clean_lines import (
-    Line,
-    boilerplate_reason,
-    describe_line,
-    describe_page,
-    find_byline,
-    find_date,
-    is_breadcrumb,
-    line_fingerprint,
-    looks_like_list,
-    looks_like_name,
-    page_fingerprints,
-)
-from transforms.clean_patterns import RULES, Rules, compile_rules
-from transforms.clean_phrasebook import PHRASE_DIR, Phrasebook, load_phrasebook
-from transforms.clean_results import REASONS, CleanResult, RemovedLine
-from transforms.clean_text import ends_sentence, ends_with_period, line_key, normalise_lines, word_count
+from transforms.clean.layout import (Layout, clean_page, densest_run, headline_like, lay_out, line_value, line_values,
+                                     main_run, place_lines, strip_site_name)
+from transforms.clean.limits import LIMITS, Limits
+from transforms.clean.lines import (Line, boilerplate_reason, describe_line, describe_page, find_byline, find_date,
+                                    is_breadcrumb, line_fingerprint, looks_like_list, looks_like_name,
+                                    page_fingerprints)
+from transforms.clean.patterns import RULES, Rules, compile_rules
+from transforms.clean.phrasebook import PHRASE_DIR, Phrasebook, load_phrasebook
+from transforms.clean.results import REASONS, CleanResult, RemovedLine
+from transforms.clean.text import ends_sentence, ends_with_period, line_key, normalise_lines, word_count
 
 __all__ = [
     "LIMITS", "PHRASE_DIR", "REASONS", "RULES",

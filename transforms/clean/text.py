@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from transforms.clean_limits import LIMITS
+from transforms.clean.limits import LIMITS
 
 _WHITESPACE = re.compile(r"\s+")
 _WORD_SPLIT = re.compile(r"[\W\d_]+")

@@ -1,12 +1,12 @@
 """The words and phrases of the line rules, read from one JSON file per language.
 
-``transforms/clean-phrases/`` holds ``<language>.json`` files (``en.json``, ``fr.json``,
+``transforms/clean/phrases/`` holds ``<language>.json`` files (``en.json``, ``fr.json``,
 ...) and ``common.json`` for what belongs to no language (social network names, photo
 agencies, '©'). Every file is an object whose keys are sections from ``SECTIONS`` (a list
 of strings) or ``REASON_SECTIONS`` (an object from reason codes to lists of strings); a
 file only has the sections its language needs. The rules use the union of all files, so
 adding a language is adding a file: no code changes. Files are read in sorted name order,
-once, when ``transforms.clean_patterns`` is imported.
+once, when ``transforms.clean.patterns`` is imported.
 
 Entries are plain text, never regular expressions: ``clean_patterns`` escapes them and
 joins them into alternations. They are matched against lower-cased text
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Iterable, Protocol
 
-from transforms.clean_text import line_key
+from transforms.clean.text import line_key
 
 # Not a Python name, so packaging tools treat the folder as data, not as a package.
-PHRASE_DIR = resources.files("transforms") / "clean-phrases"
+PHRASE_DIR = resources.files("transforms.clean") / "phrases"
 
 # Sections holding a list of entries: section -> what an entry is and how it is matched.
 SECTIONS: dict[str, str] = {

@@ -13,9 +13,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from transforms.clean_limits import LIMITS
-from transforms.clean_patterns import RULES, Rules
-from transforms.clean_text import CLOSERS, ends_sentence, line_key, normalise_lines, word_count
+from transforms.clean.limits import LIMITS
+from transforms.clean.patterns import RULES, Rules
+from transforms.clean.text import CLOSERS, ends_sentence, line_key, normalise_lines, word_count
 
 _BREADCRUMB_SEPARATORS = ">»›"
 _GLUED_WORDS = re.compile(r"[a-zß-ÿ][A-ZÀ-Þ]")  # 'HomeTop StoriesThe US': links glued together
