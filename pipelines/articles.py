@@ -58,8 +58,8 @@ def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline
         first, last = window(config.date, days)
         LOG.info("matching copies against %d earlier date(s) of %s (%s to %s)", len(lake.dates), config.output,
                  first, last)
-    if later and not (config.backfill_to and config.backfill_to >= later[-1]):  # a backfill reruns them next
-        seen = "as it was before this run" if config.date in lake.known_dates else "without it"
+    if later and not (config.backfill_to and config.backfill_to.isoformat() >= later[-1]):  # a backfill reruns them next
+        seen = "as it was before this run" if config.date.isoformat() in lake.known_dates else "without it"
         print(f"newsbeam: warning: {config.output} already holds {len(later)} later date(s) ({later[0]} to "
               f"{later[-1]}) that were deduplicated against {config.date} {seen}: a story of {config.date} and of a "
               f"later date may stay an article in each. To match them again, rerun the dates in order: newsbeam "

@@ -35,14 +35,13 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def dates_between(first_text: str, last_text: str) -> list[str]:
-    first, last = datetime.date.fromisoformat(first_text), datetime.date.fromisoformat(last_text)
+def dates_between(first: datetime.date, last: datetime.date) -> list[datetime.date]:
     if last < first:
         raise ValueError(f"--to {last} is before --from {first}")
     days = (last - first).days + 1
     if days > MAX_DATES:
         raise ValueError(f"{days} dates from {first} to {last}: more than {MAX_DATES}; split the backfill")
-    return [(first + datetime.timedelta(days=n)).isoformat() for n in range(days)]
+    return [first + datetime.timedelta(days=n) for n in range(days)]
 
 
 def plan(argv: Sequence[str]) -> tuple[list[tuple[str, list[str]]], list[str]]:
@@ -55,11 +54,12 @@ def plan(argv: Sequence[str]) -> tuple[list[tuple[str, list[str]]], list[str]]:
         raise ValueError("no --input holds {date}: every date would read the same input; write where the "
                          "date goes, e.g. --input 'raw/dt={date}/'")
     runs = []
-    for date in dates_between(args.first, args.last):
+    for day in dates_between(args.first, args.last):
+        date = day.isoformat()  # as `newsbeam run` takes it on its command line
         inputs = [template.replace("{date}", date) for template in args.input]
         # --date last: it wins over anything in the flags passed through (an abbreviation such as --dat)
-        runs.append((date, ["--input", *inputs, "--output", args.output, *rest, "--backfill-to", args.last,
-                            "--date", date]))
+        runs.append((date, ["--input", *inputs, "--output", args.output, *rest, "--backfill-to",
+                            args.last.isoformat(), "--date", date]))
     return runs, rest
 
 

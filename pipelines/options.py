@@ -4,6 +4,7 @@ them), Beam's options with the runner named, and the exit codes.
 """
 from __future__ import annotations
 import argparse
+import datetime
 import logging
 import importlib
 from typing import Optional, Sequence
@@ -31,13 +32,12 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def date_arg(text: str) -> str:
-    """An argparse type: a calendar date as YYYY-MM-DD, kept as the string."""
+def date_arg(text: str) -> datetime.date:
+    """An argparse type: a calendar date as YYYY-MM-DD (read here, once; a ``datetime.date`` from then on)."""
     try:
-        settings.calendar_date(text)
+        return settings.calendar_date(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a calendar date as YYYY-MM-DD, got {text!r}") from None
-    return text
 
 
 def typed(kind: type, meta: dict):

@@ -393,7 +393,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         try:
             args, beam_args = make_parser().parse_known_args(argv)
             output = open_output(args.output, beam_args, "OUTPUT")
-            files, dates = report_files(output, args.first, args.last, workdir)
+            files, dates = report_files(output, args.first and args.first.isoformat(),
+                                        args.last and args.last.isoformat(), workdir)
         except ValueError as exc:
             print(f"newsbeam report: error: {exc}", file=sys.stderr)
             return 2

@@ -12,6 +12,7 @@ mislay records, with a message that says what to type instead (exit 2, nothing w
 """
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import threading
@@ -90,11 +91,11 @@ def check_lake_kind(config: RunConfig) -> None:
             "output with this date.")
 
 
-def input_template(inputs: Iterable[str], date: str) -> str:
-    """The --input of a backfill that reads the same inputs for every date: ``date`` as {date}."""
-    given = list(inputs)
-    if any(date in path for path in given):
-        return " ".join(repr(path.replace(date, "{date}")) for path in given)
+def input_template(inputs: Iterable[str], day: datetime.date) -> str:
+    """The --input of a backfill that reads the same inputs for every date: ``day`` as {date}."""
+    given, text = list(inputs), day.isoformat()
+    if any(text in path for path in given):
+        return " ".join(repr(path.replace(text, "{date}")) for path in given)
     return "'RAW{date}'"
 
 
@@ -105,10 +106,11 @@ def check_rerun(config: RunConfig) -> None:
     that one are rewritten by the same backfill)."""
     if not config.date or not commit.is_newsbeam_output(config.output):
         return
-    if config.date not in commit.current_state(config.output).get("dates", []):
+    day = config.date.isoformat()
+    if day not in commit.current_state(config.output).get("dates", []):
         return  # a new date: no later date has seen it
-    last = max(config.date, config.backfill_to or config.date)
-    references = history.references_into(config.output, config.date, last, after=last)
+    last = max(config.date, config.backfill_to or config.date).isoformat()
+    references = history.references_into(config.output, day, last, after=last)
     if not references:
         return
     dates = list(references)

@@ -189,7 +189,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         lines: list[str] = []  # printed once every table has been read: no half story before an error
         try:
             with naming_damaged_files(files, output, workdir):
-                found = render(con, files, args.article_id, lines.append, args.date)
+                found = render(con, files, args.article_id, lines.append, args.date and args.date.isoformat())
         except DamagedFile as exc:
             print(f"newsbeam show: error: {exc}", file=sys.stderr)
             return 3

@@ -70,3 +70,22 @@ def test_options_of_every_runner_beam_knows_are_accepted():
                           "--dataflow_service_options=enable_prime", "--s3_endpoint_url=http://localhost:9000",
                           "--runner=PrismRunner", "--environment_type=LOOPBACK"]) == []
     assert unknown_flags(["--ouput=x", "--flink_mastr=y", "--direct_num_workers=2"]) == ["--ouput", "--flink_mastr"]
+
+
+def test_the_run_date_is_a_date_from_the_command_line_to_the_partition_folder():
+    import datetime
+
+    from transforms.config import date_partition
+    from transforms.io.rows import TABLES, partition_dir
+
+    config = config_of("--date", "2025-03-12", "--backfill-to", "2025-03-14")
+    assert config.date == datetime.date(2025, 3, 12) and config.backfill_to == datetime.date(2025, 3, 14)
+    assert date_partition(config.date) == "dt=2025-03-12"
+    assert partition_dir(TABLES["articles"], {"language": "en"}, config.date) == "dt=2025-03-12/language=en"
+    assert partition_dir(TABLES["entities"], {}, config.date) == "dt=2025-03-12"
+    # From Python a string is read once, the same way; a string that is no date is refused.
+    assert RunConfig(date="2025-03-12").date == config.date
+    with pytest.raises(ConfigError, match="--date must be a calendar date as YYYY-MM-DD, got '2025-02-30'"):
+        RunConfig(date="2025-02-30")
+    with pytest.raises(ConfigError, match="--date must be a date"):
+        RunConfig(date=datetime.datetime(2025, 3, 12, 8, 0))

@@ -256,6 +256,11 @@ class WriteConfig:
         check_ranges(self)
 
 
+def date_partition(day: datetime.date) -> str:
+    """The partition folder of a run date, ``dt=YYYY-MM-DD``: the one place a date becomes a path."""
+    return f"dt={day.isoformat()}"
+
+
 def calendar_date(text: str) -> datetime.date:
     """``YYYY-MM-DD`` (exactly that form) as a date; ValueError for anything else ('2025-02-30',
     '2025-3-1', '20250301')."""
@@ -271,7 +276,7 @@ class RunConfig:
     inputs: tuple[str, ...] = ()
     output: str = "out"
     run_id: str = "local"
-    date: Optional[str] = None  # YYYY-MM-DD: write into partition dt=<date> of a lake, replacing that date only
+    date: Optional[datetime.date] = None  # write into partition dt=<date> of a lake, replacing that date only
     read: ReadLimits = field(default_factory=ReadLimits)
     validate: ValidateLimits = field(default_factory=ValidateLimits)
     clean: CleanConfig = field(default_factory=CleanConfig)
@@ -297,18 +302,23 @@ class RunConfig:
         False, "--change-output-kind",
         "let a dated run (--date) replace an undated output, or an undated run replace a whole lake of dates; "
         "without it such a run is refused")
-    backfill_to: Optional[str] = None  # set by `newsbeam backfill`: the dates up to this one are rerun after this one
+    backfill_to: Optional[datetime.date] = None  # set by `newsbeam backfill`: the dates up to it are rerun after this one
 
     def __post_init__(self):
         check_ranges(self)
         object.__setattr__(self, "inputs", tuple(self.inputs))
         if not self.run_id or not set(self.run_id) <= set("0123456789abcdefghijklmnopqrstuvwxyz-"):
             raise ConfigError(f"run_id must be lower-case letters, digits and '-', got {self.run_id!r}")
-        if self.date is not None:
-            try:
-                calendar_date(self.date)
-            except ValueError:
-                raise ConfigError(f"--date must be a calendar date as YYYY-MM-DD, got {self.date!r}") from None
+        for name, flag in (("date", "--date"), ("backfill_to", "--backfill-to")):
+            value = getattr(self, name)
+            if isinstance(value, str):  # from Python: the command line hands a date already
+                try:
+                    value = calendar_date(value)
+                except ValueError:
+                    raise ConfigError(f"{flag} must be a calendar date as YYYY-MM-DD, got {value!r}") from None
+                object.__setattr__(self, name, value)
+            elif value is not None and (not isinstance(value, datetime.date) or isinstance(value, datetime.datetime)):
+                raise ConfigError(f"{flag} must be a date, got {value!r}")
 
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)

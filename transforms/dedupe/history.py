@@ -38,6 +38,7 @@ from apache_beam.metrics import Metrics
 from transforms.dedupe.minhash import MinHashParams, band_hashes, signature_array
 from transforms.dedupe.rules import Fingerprint
 from transforms.io import commit, store
+from transforms.config import date_partition
 from transforms.records import INDEX_TABLE, IndexRow
 from transforms.rejects import StageFailure, is_transient
 
@@ -59,11 +60,11 @@ def _shift(day: datetime.date, days: int) -> datetime.date:
         return datetime.date.min if days < 0 else datetime.date.max
 
 
-def window(date: str, days: int) -> tuple[str, str]:
-    """[first, last] dates a run of ``date`` looks back on (first > last: none)."""
-    day = datetime.date.fromisoformat(date)
+def window(day: datetime.date, days: int) -> tuple[str, str]:
+    """[first, last] dates a run of ``day`` looks back on, as the lake's state writes dates (first >
+    last: none)."""
     if days <= 0 or day == datetime.date.min:  # nothing before it to look back on
-        return date, "0000-00-00"
+        return day.isoformat(), "0000-00-00"
     return _shift(day, -days).isoformat(), _shift(day, -1).isoformat()
 
 
@@ -80,7 +81,7 @@ class LakeHistory(NamedTuple):
         return sorted({dt for dt, _ in self.files})
 
 
-def lake_history(output: str, date: Optional[str], days: int) -> LakeHistory:
+def lake_history(output: str, date: Optional[datetime.date], days: int) -> LakeHistory:
     """The lake ``output`` around ``date`` (one read of its state); nothing for an undated run, a
     new output or ``days == 0``. Later dates were run without this date's articles as history, so a
     story of both dates is an article in each."""
@@ -90,9 +91,9 @@ def lake_history(output: str, date: Optional[str], days: int) -> LakeHistory:
     first, last = window(date, days)
     files = sorted((e["dt"], store.join(output, e["path"])) for e in state["tables"].get(INDEX_TABLE, [])
                    if e.get("dt") and first <= e["dt"] <= last and e.get("rows", 1) > 0)
-    until = _shift(datetime.date.fromisoformat(date), days).isoformat()
+    until = _shift(date, days).isoformat()
     dates = state.get("dates", [])
-    return LakeHistory(files, [d for d in dates if date < d <= until], tuple(dates))
+    return LakeHistory(files, [d for d in dates if date.isoformat() < d <= until], tuple(dates))
 
 
 def index_row(fp, verdict, params: MinHashParams) -> IndexRow:
@@ -171,7 +172,7 @@ def matching_rows(table, keys: TodayKeys, params: MinHashParams) -> list[int]:
 
 def unreadable_index_message(dt: str, path: str, exc: BaseException) -> str:
     """Why the dedupe index file ``path`` of date ``dt`` cannot be read, and how to mend the lake."""
-    output = path.rsplit(f"{INDEX_TABLE}/dt=", 1)[0].rstrip("/").rstrip(os.sep)  # see lake_history
+    output = path.rsplit(f"{INDEX_TABLE}/{date_partition(datetime.date.fromisoformat(dt))}", 1)[0].rstrip("/").rstrip(os.sep)
     try:
         named = any(store.join(output, e["path"]) == path
                     for e in commit.current_state(output)["tables"].get(INDEX_TABLE, []))

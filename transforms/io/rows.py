@@ -3,6 +3,7 @@
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Callable, Optional
 
 from pydantic import BaseModel
 
+from transforms.config import date_partition
 from transforms.io import store
 from transforms.io.commit import part_name
 from transforms.records import (INDEX_TABLE, Article, ArticleRow, DuplicateRow, EntityRow, IndexRow, RejectedRow,
@@ -104,10 +106,10 @@ def removed_line_rows(article: Article) -> list[RemovedLineRow]:
             for i, line in enumerate(article.removed_lines)]
 
 
-def partition_dir(table: Table, row: dict, date: Optional[str] = None) -> str:
+def partition_dir(table: Table, row: dict, date: Optional[datetime.date] = None) -> str:
     """The Hive folder of a row below its table ('' for unpartitioned tables of an undated run;
     ``dt=<date>/`` first for a dated one). Values never escape the table folder."""
-    day = f"dt={date}" if date else ""
+    day = date_partition(date) if date else ""
     if not table.partition_by:
         return day
     value = str(row.get(table.partition_by) or "und").lower()
@@ -124,7 +126,8 @@ def shard_of(key: tuple, shards: int) -> int:
 _CHUNK_ROWS = 1000  # rows turned into Arrow at a time: a file's rows are never all Python dicts at once
 
 
-def write_part(output: str, run_id: str, table: Table, partition: str, shard: int, shards: int, rows) -> dict:
+def write_part(output: str, run_id: str, table: Table, partition: str, shard: int, shards: int, rows,
+               date: Optional[datetime.date] = None) -> dict:
     """Write one Parquet file of sorted rows under a name only this run uses; returns its entry
     for the commit record. Writing it again (a retried bundle) writes the same rows.
 
@@ -164,12 +167,12 @@ def write_part(output: str, run_id: str, table: Table, partition: str, shard: in
     with store.create(store.join(output, rel)) as handle:
         pq.write_table(data, pa.PythonFile(handle, mode="w"), compression="snappy")
     entry = {"table": table.name, "path": rel, "rows": len(keys)}
-    if partition.startswith("dt="):
-        entry["dt"] = partition.split("/", 1)[0][len("dt="):]
+    if date is not None:
+        entry["dt"] = date.isoformat()
     return entry
 
 
-def write_empty(output: str, run_id: str, table: Table, date: Optional[str] = None) -> dict:
+def write_empty(output: str, run_id: str, table: Table, date: Optional[datetime.date] = None) -> dict:
     """A zero-row file, so that a glob over an empty table still finds its schema (a partitioned
     table gets it in its 'und' partition)."""
-    return write_part(output, run_id, table, partition_dir(table, {}, date), 0, 1, [])
+    return write_part(output, run_id, table, partition_dir(table, {}, date), 0, 1, [], date)

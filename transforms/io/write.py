@@ -20,6 +20,7 @@ number of workers changes what is written.
 """
 from __future__ import annotations
 
+import datetime as dates
 import math
 import os
 import time
@@ -61,15 +62,15 @@ def check_output_replaceable(output: str) -> None:
 
 
 class _WriteParts(beam.DoFn):
-    def __init__(self, output: str, run_id: str, fs_options: dict):
-        self._output, self._run_id, self._fs_options = output, run_id, fs_options
+    def __init__(self, output: str, run_id: str, fs_options: dict, date: Optional[dates.date] = None):
+        self._output, self._run_id, self._fs_options, self._date = output, run_id, fs_options, date
 
     def setup(self):
         store.ensure_options(self._fs_options)
 
     def process(self, element):
         (table_name, partition, shard, shards), rows = element
-        entry = write_part(self._output, self._run_id, TABLES[table_name], partition, shard, shards, rows)
+        entry = write_part(self._output, self._run_id, TABLES[table_name], partition, shard, shards, rows, self._date)
         Metrics.counter(STAGE, f"rows_{table_name}").inc(entry["rows"])
         yield entry
 
@@ -79,7 +80,8 @@ class _Publish(beam.DoFn):
     transforms/io/commit.py)."""
 
     def __init__(self, output: str, run: dict, tables: tuple[str, ...], max_stage_error_share: float,
-                 grace_hours: float, fs_options: dict, date: Optional[str] = None, max_rejected_share: float = 1.0):
+                 grace_hours: float, fs_options: dict, date: Optional[dates.date] = None,
+                 max_rejected_share: float = 1.0):
         self._output, self._run, self._tables, self._date = output, run, tables, date
         self._max_share = max_stage_error_share
         self._max_rejected_share = max_rejected_share
@@ -98,7 +100,7 @@ class _Publish(beam.DoFn):
             if not any(m["table"] == name for m in manifest):
                 manifest.append(write_empty(self._output, run_id, TABLES[name], self._date))
         summary = summarise(counts, manifest, self._run, list(partial))
-        replaces = {"dt": self._date} if self._date else "all"
+        replaces = {"dt": self._date.isoformat()} if self._date else "all"
         commit.publish(self._output, run_id, manifest, summary, replaces=replaces, grace_seconds=self._grace)
         yield summary
 
@@ -153,7 +155,7 @@ class WriteOutputs(beam.PTransform):
         self._grace_hours = config.write.orphan_grace_hours
         self._date = config.date
         now = time.time()
-        self._run = {"run_id": config.run_id, "date": config.date, "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
+        self._run = {"run_id": config.run_id, "date": config.date.isoformat() if config.date else None, "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
                      "started_at_epoch": now, **(run_info or {})}
 
     def expand(self, pcolls):
@@ -219,5 +221,5 @@ class WriteOutputs(beam.PTransform):
             | f"Shard {label}" >> beam.Map(assign, sizes=beam.pvalue.AsDict(sizes))
             | f"Group {label} Files" >> beam.GroupByKey()
             | f"Write {label} Files" >> beam.ParDo(
-                _WriteParts(self._output, self._run["run_id"], store.filesystem_options(rows.pipeline)))
+                _WriteParts(self._output, self._run["run_id"], store.filesystem_options(rows.pipeline), date))
         )
