@@ -47,11 +47,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from transforms.clean.model import MODEL_PATH  # noqa: E402
-from transforms.clean.lines import forget_described_lines  # noqa: E402
-from transforms.clean.rules import clean_page  # noqa: E402
+from transforms.clean.model import MODEL_PATH
+from transforms.clean.lines import forget_described_lines
+from transforms.clean.rules import clean_page
 
 _WORD = re.compile(r"\w+")
 _SHINGLE = 4

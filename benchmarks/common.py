@@ -11,7 +11,6 @@ from typing import Callable, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
-sys.path.insert(0, os.path.join(ROOT, "tests"))  # the generated corpora live beside the tests
 
 
 def write_jsonl(path: str, records: list[dict]) -> str:

@@ -33,21 +33,17 @@ import tempfile
 import time
 from collections import Counter
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, HERE)
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
 
-import apache_beam as beam  # noqa: E402
-from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
-
-import syndicated  # noqa: E402
-from transforms.clean.stage import CleanText  # noqa: E402
-from transforms.dedupe.components import components_of  # noqa: E402
-from transforms.config import DedupeConfig, RunConfig  # noqa: E402
-from transforms.dedupe.stage import Dedupe  # noqa: E402
-from transforms.dedupe.minhash import exact_jaccard, shingle_hashes  # noqa: E402
-from transforms.io.read import ReadArticles  # noqa: E402
-from transforms.validate import ValidateArticles  # noqa: E402
+from benchmarks import syndicated
+from transforms.clean.stage import CleanText
+from transforms.dedupe.components import components_of
+from transforms.config import DedupeConfig, RunConfig
+from transforms.dedupe.stage import Dedupe
+from transforms.dedupe.minhash import exact_jaccard, shingle_hashes
+from transforms.io.read import ReadArticles
+from transforms.validate import ValidateArticles
 
 OPTIONS = ["--runner=FnApiRunner"]
 _SENTENCE_END = re.compile(r"[.!?\"'\u201d\u2019)]$")

@@ -14,13 +14,10 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import lost, run_newsbeam as run  # noqa: E402
-from hostile_corpus import write_corpus  # noqa: E402
+from benchmarks.common import lost, run_newsbeam as run
+from benchmarks.corpora.hostile import write_corpus
 
 
 def main() -> None:

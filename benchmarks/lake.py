@@ -31,17 +31,13 @@ import os
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+import pyarrow.parquet as pq
 
-import pyarrow.parquet as pq  # noqa: E402
-
-import syndicated  # noqa: E402
-from common import run_newsbeam, write_jsonl  # noqa: E402
-from textgen import story  # noqa: E402
+from benchmarks import syndicated
+from benchmarks.common import run_newsbeam, write_jsonl
+from benchmarks.corpora.textgen import story
 
 NO_NER = ["--ner-model", "en=", "--ner-model", "fr=", "--runner=FnApiRunner"]
 START = datetime.date(2025, 1, 1)
@@ -70,8 +66,7 @@ def dated_bytes(lake: str, date: str) -> dict[str, bytes]:
 # quality
 
 def quality(corpus: str) -> None:
-    sys.path.insert(0, HERE)
-    from dedupe import corpus_copies  # noqa: E402  (the same rule the dedupe benchmark uses)
+    from benchmarks.dedupe import corpus_copies  # the same rule the dedupe benchmark uses
     from transforms.dedupe.components import components_of
 
     rnd = random.Random(31)

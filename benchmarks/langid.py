@@ -17,14 +17,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from collections import Counter
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from transforms.config import LanguageConfig  # noqa: E402
-from transforms.language import UNDETERMINED, Detectors, detect_language, supported_languages  # noqa: E402
+from transforms.config import LanguageConfig
+from transforms.language import UNDETERMINED, Detectors, detect_language, supported_languages
 
 
 def read_dir(folder: str, limit: int | None) -> dict[str, list[str]]:

@@ -29,10 +29,8 @@ import tempfile
 import time
 from typing import Callable, NamedTuple, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import NEWSBEAM, write_jsonl  # noqa: E402
-from hostile_corpus import article  # noqa: E402
+from benchmarks.common import NEWSBEAM, write_jsonl
+from benchmarks.corpora.hostile import article
 
 RUNNER = "--runner=FnApiRunner"
 

@@ -20,16 +20,12 @@ import argparse
 import bisect
 import hashlib
 import json
-import os
-import sys
 import time
 from collections import Counter
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from transforms.config import DEFAULT_NER_MODELS, EntityConfig  # noqa: E402
-from transforms.entities import load_model, tag_batch  # noqa: E402
-from transforms.records import Article  # noqa: E402
+from transforms.config import DEFAULT_NER_MODELS, EntityConfig
+from transforms.entities import load_model, tag_batch
+from transforms.records import Article
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
 CONLL_TYPE = {"PERSON": "PER", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC", "ORG": "ORG",

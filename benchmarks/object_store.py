@@ -18,10 +18,8 @@ import statistics
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import lost, run_newsbeam  # noqa: E402
-from object_stores import s3_server  # noqa: E402  (tests/, put on the path by common)
+from benchmarks.common import lost, run_newsbeam
+from benchmarks.servers.object_stores import s3_server
 
 
 def upload(server, bucket, prefix, paths):

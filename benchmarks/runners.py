@@ -3,7 +3,7 @@
 
 usage: python benchmarks/runners.py [--articles N] [--repeat R]
 
-Input: seeds/ plus N generated articles (tests/generated_corpus.py) with duplicates and bad records.
+Input: seeds/ plus N generated articles (benchmarks/corpora/generated.py) with duplicates and bad records.
 Runners: in-process FnApiRunner; multi_processing with 2 workers; Prism (LOOPBACK); Prism with an
 external SDK worker pool and the project staged as a wheel. The Prism rows need
 deploy/local/prepare-runners.sh (make runners). Prints the median wall seconds of R runs per runner
@@ -17,15 +17,12 @@ import glob
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import ROOT, run_newsbeam  # noqa: E402
-from generated_corpus import write_generated  # noqa: E402
-from transforms.io.commit import without_run_id  # noqa: E402
-from local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_worker_pool  # noqa: E402
+from benchmarks.common import ROOT, run_newsbeam
+from benchmarks.corpora.generated import write_generated
+from benchmarks.servers.local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_worker_pool
+from transforms.io.commit import without_run_id
 
 
 def timed_run(inputs: str, output: str, flags: list[str]) -> float:

@@ -37,10 +37,8 @@ import tempfile
 import time
 from typing import Callable
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import syndicated  # noqa: E402
-from common import ROOT, lost, run_newsbeam, write_jsonl  # noqa: E402
+from benchmarks import syndicated
+from benchmarks.common import ROOT, lost, run_newsbeam, write_jsonl
 
 BBC = os.path.join(ROOT, "..", "shared", "corpora", "bbc-news")
 GNAD = os.path.join(ROOT, "..", "shared", "corpora", "10kgnad-de-news", "test.csv")

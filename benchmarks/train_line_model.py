@@ -36,12 +36,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from cleaning import DEFAULT_GOLD, _normal, score_page, summarise_pages  # noqa: E402
-from transforms.clean.layout import place_lines, read_page  # noqa: E402
-from transforms.clean.model import (  # noqa: E402
+from benchmarks.cleaning import DEFAULT_GOLD, _normal, score_page, summarise_pages
+from transforms.clean.layout import place_lines, read_page
+from transforms.clean.model import (
     FEATURES_VERSION, MODEL_PATH, LineModel, apply_line_model, feature_names, line_features)
 
 SETTINGS = dict(max_depth=4, min_samples_leaf=20, early_stopping=False, random_state=0)

@@ -6,9 +6,7 @@ hand-built models; and the retraining script is run end to end on small generate
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,8 +22,6 @@ from transforms.clean.model import (
     load_line_model,
 )
 from transforms.clean.rules import clean_page
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _sentence(i: int, topic: str) -> str:
@@ -169,9 +165,7 @@ def test_the_training_script_writes_a_model_that_learnt_which_lines_are_article(
     with open(multilingual, "w") as out:
         for url, text, article, teasers in _generated_pages(12, 2):
             out.write(json.dumps({"url": url, "page_text": text, "with": article[:2], "without": teasers[:2]}) + "\n")
-    spec = importlib.util.spec_from_file_location("train_line_model", ROOT / "benchmarks" / "train_line_model.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    from benchmarks import train_line_model as script
     out = tmp_path / "model.json"
     assert script.main(["--english", str(english), "--multilingual", str(multilingual), "--out", str(out),
                         "--folds", "2", "--trees", "5"]) == 0

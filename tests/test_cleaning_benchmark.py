@@ -1,11 +1,5 @@
 """The cleaning benchmark's snippet scoring (benchmarks/cleaning.py), as the multilingual set is scored."""
-import importlib.util
-from pathlib import Path
-
-spec = importlib.util.spec_from_file_location("cleaning_benchmark",
-                                              Path(__file__).resolve().parent.parent / "benchmarks" / "cleaning.py")
-cleaning = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cleaning)
+from benchmarks import cleaning
 
 
 def test_snippets_found_and_missed_with_whitespace_collapsed():

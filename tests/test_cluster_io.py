@@ -15,8 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import SEEDS, without_run_id
-from local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_two_worker_pools
-from object_stores import filesystems_for, gcs_server, s3_server
+from benchmarks.servers.local_runners import (PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel,
+                                              prism_with_two_worker_pools)
+from benchmarks.servers.object_stores import filesystems_for, gcs_server, s3_server
 
 NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -178,7 +179,7 @@ def _wait_for_parts(s3, prefix, known, proc, seconds=600):
 @pytest.mark.parametrize("victim", ["launcher", "worker"])
 def test_sigkill_against_s3_leaves_the_previous_output_and_the_rerun_equals_a_fresh_one(s3, reference, tmp_path,
                                                                                            victim):
-    from generated_corpus import write_generated
+    from benchmarks.corpora.generated import write_generated
 
     corpus = tmp_path / "corpus"
     write_generated(str(corpus))

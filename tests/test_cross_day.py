@@ -10,7 +10,7 @@ import pytest
 
 from conftest import TEST_RUNNER
 from test_faults import _snapshot
-from textgen import story
+from benchmarks.corpora.textgen import story
 
 D1, D2, D3 = "2025-06-01", "2025-06-02", "2025-06-03"
 

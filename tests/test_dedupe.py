@@ -6,7 +6,7 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from textgen import story
+from benchmarks.corpora.textgen import story
 from transforms.config import DedupeConfig, RunConfig
 from transforms.dedupe.rules import canonical_order, decide, fingerprint, version_order
 from transforms.dedupe.stage import Dedupe

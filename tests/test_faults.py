@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import TEST_RUNNER, without_run_id
-from hostile_corpus import article
+from benchmarks.corpora.hostile import article
 
 NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
 

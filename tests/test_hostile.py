@@ -9,7 +9,7 @@ from collections import defaultdict
 import pyarrow.parquet as pq
 import pytest
 
-from hostile_corpus import write_corpus
+from benchmarks.corpora.hostile import write_corpus
 
 NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import TEST_RUNNER
-from textgen import story
+from benchmarks.corpora.textgen import story
 
 
 def run(inputs, output, *flags):

@@ -72,7 +72,7 @@ def test_stage_errors_are_counted_in_every_stage(tmp_path, monkeypatch):
         return real_tag(batch, model_for, size)
     monkeypatch.setattr(entities, "tag_batch", tag)
 
-    from textgen import paragraph
+    from benchmarks.corpora.textgen import paragraph
 
     folder = tmp_path / "in"
     folder.mkdir()

@@ -6,7 +6,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from textgen import story
+from benchmarks.corpora.textgen import story
 from transforms.dedupe.components import ConnectedComponents, components_of
 from transforms.config import ConfigError, DedupeConfig
 from transforms.dedupe.minhash import (MinHashParams, band_keys, containment, exact_jaccard, pairs_in_bucket, signature,

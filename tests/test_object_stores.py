@@ -1,4 +1,5 @@
-"""Beam's own FileSystems and IOs on s3:// and gs://, against the loopback servers of object_stores.py."""
+"""Beam's own FileSystems and IOs on s3:// and gs://, against the loopback servers of
+benchmarks/servers/object_stores.py."""
 from __future__ import annotations
 
 import sys
@@ -12,7 +13,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that, equal_to
 
 from conftest import TEST_RUNNER
-from object_stores import ServerStartError, _server_process, filesystems_for, gcs_server, s3_server
+from benchmarks.servers.object_stores import (ServerStartError, _server_process, filesystems_for, gcs_server,
+                                              s3_server)
 
 SERVERS = {"s3": s3_server, "gcs": gcs_server}
 

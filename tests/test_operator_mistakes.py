@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import TEST_RUNNER
-from hostile_corpus import article
+from benchmarks.corpora.hostile import article
 from test_faults import _snapshot, write_articles
 
 

@@ -328,7 +328,7 @@ def test_a_damaged_file_of_a_lake_names_its_date_and_other_dates_still_report(tm
 
 
 def test_a_damaged_file_on_an_object_store_is_named_by_its_url(seeds_out, tmp_path):
-    from object_stores import s3_server
+    from benchmarks.servers.object_stores import s3_server
 
     out, damaged, article_id = _damaged_copy(seeds_out, tmp_path, "truncated")
 

@@ -23,8 +23,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import PROJECT_ROOT, SEEDS, without_run_id
-from generated_corpus import write_generated
-from local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_worker_pool
+from benchmarks.corpora.generated import write_generated
+from benchmarks.servers.local_runners import (PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel,
+                                              prism_with_worker_pool)
 
 NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
 REQUIRE = os.environ.get("NEWSBEAM_REQUIRE_RUNNERS") == "1"

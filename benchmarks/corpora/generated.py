@@ -7,7 +7,7 @@ import json
 import os
 import random
 
-from textgen import story
+from benchmarks.corpora.textgen import story
 
 PEOPLE = ["Maria Lopez", "John Carter", "Aiko Tanaka", "Pierre Martin", "Anna Schmidt", "David Okafor",
           "Sofia Rossi", "Lars Nilsson", "Fatima Haddad", "Chen Wei"]
@@ -47,7 +47,7 @@ TEMPLATES = {"en": EN, "fr": FR, "de": DE}
 
 def make_page(rnd: random.Random, lang: str, n: int) -> tuple[str, str]:
     """(title, page text) of one generated article: a templated lead with names for NER, then text
-    of its own (tests/textgen.py), so that two generated articles are different stories."""
+    of its own (benchmarks/corpora/textgen.py), so that two generated articles are different stories."""
     fill = dict(p=rnd.choice(PEOPLE), c=rnd.choice(PLACES), o=rnd.choice(ORGS), d=rnd.choice(DAYS[lang]))
     title = f"{fill['c']}: {fill['p']} {['on the new plan', 'sur le projet', 'zum neuen Plan'][['en', 'fr', 'de'].index(lang)]} ({n})"
     body = [rnd.choice(TEMPLATES[lang]).format(**fill)] + story(f"generated-{n}", lang, rnd.randint(3, 6))

@@ -1,4 +1,4 @@
-"""Real object stores on loopback for tests: moto's S3 server and gcp-storage-emulator (GCS).
+"""Real object stores on loopback for tests and benchmarks: moto's S3 server and gcp-storage-emulator (GCS).
 
     with s3_server() as s3:                      # or gcs_server() as gcs
         s3.make_bucket("news")

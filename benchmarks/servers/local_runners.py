@@ -1,6 +1,6 @@
 """Start Beam's portable services on this machine: a Prism job server and an SDK worker pool.
 
-Used by tests/test_runners.py and benchmarks/runners.py. What they need is built by
+Used by tests/test_runners.py, tests/test_cluster_io.py and benchmarks/runners.py. What they need is built by
 deploy/local/prepare-runners.sh into RUNNERS_CACHE.
 """
 from __future__ import annotations
@@ -175,7 +175,7 @@ def prism_with_two_worker_pools(workdir: str, wheel: str, pin: tuple[str, ...], 
         runner = _two_pool_runner_class()
         runner.POOLS, runner.PIN = tuple(pools), tuple(pin)
         TwoPoolRunner.runner = runner
-        yield ["--runner=local_runners.TwoPoolPortableRunner", f"--job_endpoint=localhost:{job_port}",
+        yield [f"--runner={__name__}.TwoPoolPortableRunner", f"--job_endpoint=localhost:{job_port}",
                "--environment_type=EXTERNAL", f"--environment_config={pools[0]}", f"--extra_package={wheel}",
                "--parallelism=2"], folders
     finally:

@@ -11,7 +11,7 @@ import gzip
 import json
 import os
 
-from textgen import paragraph
+from benchmarks.corpora.textgen import paragraph
 
 ARTICLE = (
     "The regional council met on Thursday to discuss the new harbour bridge, which engineers say "
