@@ -1,17 +1,10 @@
-"""Shared fixtures. Nothing here reads ../shared: the suite runs on a fresh machine without it."""
+"""Shared fixtures. Shared constants and helpers are in support/ (tests/support). Nothing here reads
+../shared: the suite runs on a fresh machine without it."""
 from __future__ import annotations
-
-import os
 
 import pytest
 
-from transforms.io.commit import without_run_id  # noqa: F401  (tests import it from here)
-
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SEEDS = os.path.join(PROJECT_ROOT, "seeds")
-
-# Every TestPipeline here runs on the in-process runner, named explicitly.
-TEST_RUNNER = "FnApiRunner"
+from support import TEST_RUNNER
 
 
 @pytest.fixture

@@ -8,19 +8,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SEEDS, without_run_id
 from benchmarks.servers.local_runners import (PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel,
                                               prism_with_two_worker_pools)
 from benchmarks.servers.object_stores import filesystems_for, gcs_server, s3_server
+from support import NEWSBEAM, PROJECT_ROOT, SEEDS
+from transforms.io.commit import without_run_id
 
-NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 TABLES = ("articles", "entities", "duplicates", "rejected")
 
 

@@ -2,7 +2,6 @@
 import json
 import os
 import subprocess
-import sys
 import time
 
 import duckdb
@@ -10,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from support import NEWSBEAM
 from transforms.io import commit
 
 
@@ -101,11 +101,10 @@ def test_newsbeam_files_lists_the_current_files(tmp_path):
     out = str(tmp_path)
     files = write_run(tmp_path, "run-a") + write_run(tmp_path, "run-a", table="articles", partition="language=en")
     commit.publish(out, "run-a", files, {"run_id": "run-a"})
-    newsbeam = os.path.join(os.path.dirname(sys.executable), "newsbeam")
-    proc = subprocess.run([newsbeam, "files", out, "--table", "articles"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([NEWSBEAM, "files", out, "--table", "articles"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [str(tmp_path / "articles" / "language=en" / commit.part_name("run-a", 0, 1))]
-    proc = subprocess.run([newsbeam, "files", str(tmp_path / "nothing")], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([NEWSBEAM, "files", str(tmp_path / "nothing")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "holds no newsbeam output" in proc.stderr
 
 

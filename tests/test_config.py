@@ -1,16 +1,12 @@
 """The run configuration: one object, flags generated from it, errors that name the flag."""
-import os
 import subprocess
-import sys
 
 import pytest
 
-from conftest import SEEDS
 from pipelines.articles import config_from_args, make_parser
 from pipelines.options import unknown_flags
+from support import NEWSBEAM, SEEDS
 from transforms.config import CleanConfig, ConfigError, EntityConfig, RunConfig
-
-NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
 
 
 def config_of(*argv):

@@ -2,63 +2,14 @@
 article already in the lake, which stays as it was."""
 import glob
 import json
-import os
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import TEST_RUNNER
-from test_faults import _snapshot
 from benchmarks.corpora.textgen import story
-
-D1, D2, D3 = "2025-06-01", "2025-06-02", "2025-06-03"
-
-
-def page(title, paragraphs, site):
-    """Page text the way a scraper sees it: chrome, the title twice, the body, more chrome."""
-    head = [f"{site} | Home > News > Region", "Menu", "Search", title, title]
-    foot = ["- Advertisement -", "Most Popular", "Please enter your comment!", f"(c) 2025 {site}"]
-    return "\n".join(head + [line for p in paragraphs for line in (p, "")] + foot)
-
-
-def original(i):
-    return {"url": f"https://alpha.example/story/{i}", "source": "Alpha",
-            "text": page(f"Harbour story number {i}", story(f"story-{i}", paragraphs=6), "Alpha News")}
-
-
-def edited(i, how):
-    """A copy of story ``i`` on another site: other chrome, a new headline, and one more edit."""
-    paragraphs = story(f"story-{i}", paragraphs=6)
-    if how == "cut":
-        paragraphs = paragraphs[:2] + paragraphs[3:]
-    elif how == "added":
-        paragraphs = paragraphs + ["Additional reporting by our correspondents in the region, who spoke to "
-                                   "officials and residents on condition of anonymity."]
-    elif how == "typos":
-        paragraphs = [p.replace(" the ", " teh ", 2) for p in paragraphs]
-    return {"url": f"https://beta.example/{how}/{i}", "source": "Beta",
-            "text": page(f"UPDATE: what we know about story {i}", paragraphs, "Beta Mirror")}
-
-
-def fresh(i):
-    return {"url": f"https://beta.example/new/{i}", "source": "Beta",
-            "text": page(f"A new story {i}", story(f"fresh-{i}", paragraphs=5), "Beta Mirror")}
-
-
-def write_jsonl(folder, records):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "pages.jsonl"), "w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record) + "\n")
-    return folder
-
-
-def run(inputs, lake, date, *flags):
-    from pipelines import articles
-
-    return articles.main(["--input", str(inputs), "--output", str(lake), "--date", date, f"--runner={TEST_RUNNER}",
-                          "--ner-model", "en=", *flags])
+from support.runs import run_dated, snapshot, write_pages
+from support.stories import D1, D2, D3, edited, fresh, original, page
 
 
 def rows(lake, table, date):
@@ -69,7 +20,7 @@ def rows(lake, table, date):
 
 
 def dated(lake, date):
-    return {rel: data for rel, data in _snapshot(lake).items() if f"/dt={date}/" in f"/{rel}"}
+    return {rel: data for rel, data in snapshot(lake).items() if f"/dt={date}/" in f"/{rel}"}
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +29,13 @@ def two_days(tmp_path_factory):
     and a paragraph cut, a paragraph added or typos), and 5 new stories."""
     base = tmp_path_factory.mktemp("lake")
     lake = base / "lake"
-    day1 = write_jsonl(base / "d1", [original(i) for i in range(12)])
+    day1 = write_pages(base / "d1", [original(i) for i in range(12)])
     copies = [original(i) for i in range(4)]
     edits = [edited(4 + k, how) for k, how in enumerate(["cut", "added", "typos", "cut", "added", "typos"])]
-    day2 = write_jsonl(base / "d2", copies + edits + [fresh(i) for i in range(5)])
-    assert run(day1, lake, D1) == 0
+    day2 = write_pages(base / "d2", copies + edits + [fresh(i) for i in range(5)])
+    assert run_dated(day1, lake, D1) == 0
     first_day1 = dated(lake, D1)
-    assert run(day2, lake, D2) == 0
+    assert run_dated(day2, lake, D2) == 0
     return {"lake": lake, "base": base, "day1": day1, "day2": day2, "first_day1": first_day1,
             "summary": json.loads((lake / "run.json").read_text())}
 
@@ -119,18 +70,18 @@ def test_day_one_is_untouched_and_article_ids_stay_unique(two_days):
 def test_a_rerun_gives_the_same_rows(two_days, capsys):
     lake = two_days["lake"]
     before = {table: rows(lake, table, D2) for table in ("articles", "duplicates", "dedupe_index")}
-    assert run(two_days["day2"], lake, D2) == 0
+    assert run_dated(two_days["day2"], lake, D2) == 0
     assert {table: rows(lake, table, D2) for table in before} == before
     # Day 2's duplicates name day 1's articles: a rerun of day 1 alone is refused (it could drop
     # them), naming the backfill that reruns both.
     day1_rows = rows(lake, "articles", D1)
     capsys.readouterr()
-    assert run(two_days["day1"], lake, D1) == 2
+    assert run_dated(two_days["day1"], lake, D1) == 2
     assert f"newsbeam backfill --from {D1} --to {D2}" in capsys.readouterr().err
     # A rerun of day 1 that a rerun of day 2 follows (what backfill runs) sees no history (only
     # earlier dates count): the same rows.
-    assert run(two_days["day1"], lake, D1, "--backfill-to", D1) == 2  # day 2 is not in that backfill
-    assert run(two_days["day1"], lake, D1, "--backfill-to", D2) == 0
+    assert run_dated(two_days["day1"], lake, D1, "--backfill-to", D1) == 2  # day 2 is not in that backfill
+    assert run_dated(two_days["day1"], lake, D1, "--backfill-to", D2) == 0
     assert json.loads((lake / "run.json").read_text())["later_dates"] == [D2]
     assert rows(lake, "articles", D1) == day1_rows
     assert rows(lake, "duplicates", D1) == []
@@ -143,14 +94,14 @@ def test_dedupe_days_bounds_the_look_back(two_days, tmp_path):
     import shutil
 
     shutil.copytree(two_days["lake"], lake)
-    day3 = write_jsonl(tmp_path / "d3", [original(11), fresh(0)])
-    assert run(day3, lake, D3, "--dedupe-days", "1") == 0
+    day3 = write_pages(tmp_path / "d3", [original(11), fresh(0)])
+    assert run_dated(day3, lake, D3, "--dedupe-days", "1") == 0
     assert {r["url"]: r["duplicate_of_dt"] for r in rows(lake, "duplicates", D3)} == {
         "https://beta.example/new/0": D2}
-    assert run(day3, lake, D3) == 0  # the default looks back far enough
+    assert run_dated(day3, lake, D3) == 0  # the default looks back far enough
     assert {r["url"]: r["duplicate_of_dt"] for r in rows(lake, "duplicates", D3)} == {
         "https://beta.example/new/0": D2, "https://alpha.example/story/11": D1}
-    assert run(day3, lake, D3, "--dedupe-days", "0") == 0
+    assert run_dated(day3, lake, D3, "--dedupe-days", "0") == 0
     assert rows(lake, "duplicates", D3) == []
 
 
@@ -160,8 +111,8 @@ def test_a_copy_of_a_copy_names_the_first_article(two_days, tmp_path):
 
     lake = tmp_path / "lake"
     shutil.copytree(two_days["lake"], lake)
-    day3 = write_jsonl(tmp_path / "d3", [edited(4, "cut")])
-    assert run(day3, lake, D3) == 0
+    day3 = write_pages(tmp_path / "d3", [edited(4, "cut")])
+    assert run_dated(day3, lake, D3) == 0
     day1 = {r["url"]: r["article_id"] for r in rows(lake, "articles", D1)}
     (row,) = rows(lake, "duplicates", D3)
     assert (row["duplicate_of"], row["duplicate_of_dt"]) == (day1["https://alpha.example/story/4"], D1)
@@ -180,8 +131,8 @@ def test_an_updated_page_under_a_published_url_stays_a_copy(tmp_path):
     lake = tmp_path / "lake"
     first = original(1)
     later = dict(first, text=page("Harbour story number 1", story("something-else", paragraphs=6), "Alpha News"))
-    assert run(write_jsonl(tmp_path / "d1", [first]), lake, D1) == 0
-    assert run(write_jsonl(tmp_path / "d2", [later]), lake, D2) == 0
+    assert run_dated(write_pages(tmp_path / "d1", [first]), lake, D1) == 0
+    assert run_dated(write_pages(tmp_path / "d2", [later]), lake, D2) == 0
     (row,) = rows(lake, "duplicates", D2)
     assert (row["method"], row["reason"], row["duplicate_of_dt"]) == ("url", "republished", D1)
     assert rows(lake, "articles", D2) == []
@@ -192,8 +143,8 @@ def test_a_day_that_shares_nothing_with_earlier_dates_keeps_everything(two_days,
 
     lake = tmp_path / "lake"
     shutil.copytree(two_days["lake"], lake)
-    day3 = write_jsonl(tmp_path / "d3", [fresh(100 + i) for i in range(3)])
-    assert run(day3, lake, D3) == 0
+    day3 = write_pages(tmp_path / "d3", [fresh(100 + i) for i in range(3)])
+    assert run_dated(day3, lake, D3) == 0
     assert len(rows(lake, "articles", D3)) == 3 and rows(lake, "duplicates", D3) == []
     assert json.loads((lake / "run.json").read_text())["history_dates"] == [D1, D2]
 
@@ -288,5 +239,5 @@ def test_an_index_file_that_vanished_fails_the_run_with_the_reason(tmp_path):
 
 
 def test_the_first_calendar_day_has_no_history_and_runs(tmp_path):
-    assert run(write_jsonl(tmp_path / "d", [fresh(1)]), tmp_path / "lake", "0001-01-01") == 0
+    assert run_dated(write_pages(tmp_path / "d", [fresh(1)]), tmp_path / "lake", "0001-01-01") == 0
     assert json.loads((tmp_path / "lake" / "run.json").read_text())["history_dates"] == []

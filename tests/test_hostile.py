@@ -3,15 +3,13 @@ import glob
 import json
 import os
 import subprocess
-import sys
 from collections import defaultdict
 
 import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.corpora.hostile import write_corpus
-
-NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
+from support import NEWSBEAM, PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +101,7 @@ def test_no_code_path_evaluates_or_unpickles_input():
     """Nothing read from the data is ever executed or deserialised beyond JSON and Parquet."""
     import re
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = PROJECT_ROOT
     banned = re.compile(r"\b(eval|exec)\s*\(|pickle\.loads?\(|yaml\.(unsafe_)?load\(|marshal\.loads?\(|shell=True")
     offenders = []
     for folder in ("transforms", "pipelines"):

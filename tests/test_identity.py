@@ -8,8 +8,8 @@ import os
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import TEST_RUNNER
 from benchmarks.corpora.textgen import story
+from support import TEST_RUNNER
 
 
 def run(inputs, output, *flags):

@@ -7,8 +7,9 @@ import os
 import duckdb
 import pytest
 
-from conftest import TEST_RUNNER
-from test_faults import _snapshot, write_articles
+from support import NEWSBEAM, PROJECT_ROOT, TEST_RUNNER
+from support.runs import snapshot, write_articles
+from support.stories import fresh, original
 
 
 def run_day(inputs, lake, date=None):
@@ -19,7 +20,7 @@ def run_day(inputs, lake, date=None):
 
 
 def day_files(lake, date):
-    return {rel: data for rel, data in _snapshot(lake).items() if f"/dt={date}/" in f"/{rel}"}
+    return {rel: data for rel, data in snapshot(lake).items() if f"/dt={date}/" in f"/{rel}"}
 
 
 def test_a_dated_run_replaces_its_date_only(tmp_path):
@@ -75,7 +76,6 @@ def _dated_rows(lake, table, date):
 
 def test_backfill_runs_dates_in_order_and_stops_at_the_first_failure(tmp_path, capsys):
     from pipelines import cli
-    from test_cross_day import fresh, original
 
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     _raw_day(raw, "2025-03-01", [original(1), original(2)])
@@ -115,16 +115,12 @@ def test_backfill_refuses_what_cannot_be_meant(tmp_path, capsys, args, message):
 def test_the_daily_wrapper_writes_each_day_into_one_lake(tmp_path):
     """deploy/schedule/run-day.sh (what systemd, cron and the CronJob call) passes --date."""
     import subprocess
-    import sys
-
-    from test_cross_day import fresh, original
 
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     _raw_day(raw, "2025-03-01", [original(1)])
     _raw_day(raw, "2025-03-02", [original(1), fresh(1)])
-    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "deploy", "schedule",
-                          "run-day.sh")
-    env = {**os.environ, "NEWSBEAM": os.path.join(os.path.dirname(sys.executable), "newsbeam"),
+    script = os.path.join(PROJECT_ROOT, "deploy", "schedule", "run-day.sh")
+    env = {**os.environ, "NEWSBEAM": NEWSBEAM,
            "NEWSBEAM_RAW_ROOT": str(raw), "NEWSBEAM_OUT_ROOT": str(lake), "NEWSBEAM_LOCK_DIR": str(tmp_path),
            "NEWSBEAM_FLAGS": f"--runner={TEST_RUNNER} --ner-model en="}
     for date in ("2025-03-01", "2025-03-02"):

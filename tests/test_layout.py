@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import PROJECT_ROOT
+from support import PROJECT_ROOT
 
 PACKAGES = ("transforms", "pipelines")
 BASE = {"transforms", "transforms.config", "transforms.records", "transforms.schema", "transforms.rejects",

@@ -2,8 +2,8 @@
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from conftest import SEEDS, TEST_RUNNER
 from pipelines.articles import build_pipeline
+from support import SEEDS, TEST_RUNNER
 from transforms.config import RunConfig
 
 

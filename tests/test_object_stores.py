@@ -12,9 +12,10 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that, equal_to
 
-from conftest import TEST_RUNNER
 from benchmarks.servers.object_stores import (ServerStartError, _server_process, filesystems_for, gcs_server,
                                               s3_server)
+from support import TEST_RUNNER
+
 
 SERVERS = {"s3": s3_server, "gcs": gcs_server}
 

@@ -11,9 +11,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import TEST_RUNNER
 from benchmarks.corpora.hostile import article
-from test_faults import _snapshot, write_articles
+from support import TEST_RUNNER
+from support.runs import snapshot, write_articles
 
 
 def run(*args):
@@ -56,10 +56,10 @@ def test_several_inputs_after_one_input_flag_are_all_read(tmp_path):
 @pytest.mark.parametrize("inside", ["in/out", "in", "in/deeper/out"])
 def test_an_output_inside_the_input_is_refused(tmp_path, capsys, inside):
     write_articles(tmp_path / "in", 2)
-    before = _snapshot(tmp_path / "in")
+    before = snapshot(tmp_path / "in")
     assert run("--input", tmp_path / "in", "--output", tmp_path / inside) == 2
     assert "is inside --input" in last_error(capsys)
-    assert _snapshot(tmp_path / "in") == before
+    assert snapshot(tmp_path / "in") == before
 
 
 def test_an_output_beside_the_input_with_a_common_prefix_is_fine(tmp_path):
@@ -94,10 +94,10 @@ def test_an_undated_run_into_a_lake_is_refused_and_keeps_every_date(tmp_path, ca
     assert run("--input", tmp_path / "d1", "--output", lake, "--date", "2025-03-03") == 0
     assert run("--input", tmp_path / "d2", "--output", lake, "--date", "2025-03-04") == 0
     capsys.readouterr()
-    before = _snapshot(lake)
+    before = snapshot(lake)
     assert run("--input", tmp_path / "d2", "--output", lake) == 2
     assert "a lake of 2 date(s) (2025-03-03 to 2025-03-04)" in last_error(capsys)
-    assert _snapshot(lake) == before
+    assert snapshot(lake) == before
     # Said on purpose: the lake is replaced by one undated output.
     assert run("--input", tmp_path / "d2", "--output", lake, "--change-output-kind") == 0
     assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == []
@@ -108,10 +108,10 @@ def test_a_dated_run_into_an_undated_output_is_refused_then_replaces_it_when_sai
     write_articles(tmp_path / "d1", 2, "first")
     assert run("--input", tmp_path / "d1", "--output", out) == 0
     capsys.readouterr()
-    before = _snapshot(out)
+    before = snapshot(out)
     assert run("--input", tmp_path / "d1", "--output", out, "--date", "2025-03-03") == 2
     assert "is an undated output" in last_error(capsys)
-    assert _snapshot(out) == before
+    assert snapshot(out) == before
     assert run("--input", tmp_path / "d1", "--output", out, "--date", "2025-03-03", "--change-output-kind") == 0
     current = json.loads((out / "_newsbeam" / "current.json").read_text())
     # No file of the undated output stays beside the date: every current file is of 2025-03-03.
@@ -153,10 +153,10 @@ def test_a_rerun_of_an_earlier_date_is_refused_and_the_backfill_it_names_keeps_t
     # The corrected feed of 03-03 no longer holds the story that 03-04's copy names.
     _feed(raw / "2025-03-03" / "feed.jsonl", [other])
     capsys.readouterr()
-    before = _snapshot(lake)
+    before = snapshot(lake)
     assert run("--input", raw / "2025-03-03", "--output", lake, "--date", "2025-03-03") == 2
     message = last_error(capsys)
-    assert _snapshot(lake) == before
+    assert snapshot(lake) == before
     command = message.split("Rerun it together with the later dates, oldest first: ", 1)[1]
     assert command == (f"newsbeam backfill --from 2025-03-03 --to 2025-03-04 --input '{raw}/{{date}}' "
                        f"--output {lake}")

@@ -421,7 +421,7 @@ def test_a_run_over_a_folder_with_links_fifos_and_devices_reads_the_rest_and_rec
     import subprocess
     import sys
 
-    from conftest import PROJECT_ROOT, SEEDS
+    from support import PROJECT_ROOT, SEEDS
 
     folder = tmp_path / "in"
     _odd_entries(folder)

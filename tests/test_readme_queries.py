@@ -5,11 +5,13 @@ import re
 import duckdb
 import pytest
 
-from test_cross_day import D1, D2, edited, fresh, original, run, write_jsonl
+from support import PROJECT_ROOT, SEEDS, TEST_RUNNER
+from support.runs import run_dated, write_pages
+from support.stories import D1, D2, edited, fresh, original
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-README = os.path.join(ROOT, "README.md")
-DOCS = os.path.join(ROOT, "docs")
+
+README = os.path.join(PROJECT_ROOT, "README.md")
+DOCS = os.path.join(PROJECT_ROOT, "docs")
 
 
 def readme_pages() -> list:
@@ -26,7 +28,7 @@ def readme_block(marker: str) -> str:
     for page in readme_pages():
         text = open(page, encoding="utf-8").read()
         for at in re.finditer(re.escape(comment), text):
-            places.append((os.path.relpath(page, ROOT), text[at.start():]))
+            places.append((os.path.relpath(page, PROJECT_ROOT), text[at.start():]))
     assert len(places) == 1, (f"{comment} must be in exactly one of README.md and docs/*.md, "
                               f"found {len(places)}: {[page for page, _ in places]}")
     page, text = places[0]
@@ -40,9 +42,9 @@ def lake_dir(tmp_path_factory):
     """A lake named 'lake' (the README's paths): day 1 has 3 stories; day 2 copies two of them,
     one exactly and one edited, and has one new story; story 0 runs again on day 2 twice."""
     base = tmp_path_factory.mktemp("readme")
-    assert run(write_jsonl(base / "d1", [original(i) for i in range(3)]), base / "lake", D1) == 0
+    assert run_dated(write_pages(base / "d1", [original(i) for i in range(3)]), base / "lake", D1) == 0
     day2 = [original(0), edited(0, "cut"), edited(1, "typos"), fresh(7)]
-    assert run(write_jsonl(base / "d2", day2), base / "lake", D2) == 0
+    assert run_dated(write_pages(base / "d2", day2), base / "lake", D2) == 0
     return base
 
 
@@ -71,7 +73,6 @@ def analyst_lake(tmp_path_factory):
     its pages again (copies of day-1 articles) beside a page outside the week's first day."""
     import shutil
 
-    from conftest import SEEDS, TEST_RUNNER
     from pipelines import articles
 
     base = tmp_path_factory.mktemp("analyst")

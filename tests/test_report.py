@@ -7,16 +7,17 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from html.parser import HTMLParser
 
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SEEDS, TEST_RUNNER
+from support import NEWSBEAM, SEEDS, TEST_RUNNER
+from support.runs import run_dated, write_pages
+from support.stories import D1, D2, fresh, original
 
-NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
+
 REQUIRE = os.environ.get("NEWSBEAM_REQUIRE_RUNNERS") == "1"
 
 
@@ -134,11 +135,9 @@ def test_every_chart_renders_in_chromium_with_the_numbers_of_the_run(seeds_out, 
 
 
 def test_a_report_of_some_dates_of_a_lake(tmp_path):
-    from test_cross_day import D1, D2, fresh, original, run, write_jsonl
-
     lake = tmp_path / "dt=1999-01-01" / "lake"  # a partition-like folder above the lake is not a date
-    assert run(write_jsonl(tmp_path / "d1", [original(i) for i in range(3)]), lake, D1) == 0
-    assert run(write_jsonl(tmp_path / "d2", [original(0), fresh(1), fresh(2)]), lake, D2) == 0
+    assert run_dated(write_pages(tmp_path / "d1", [original(i) for i in range(3)]), lake, D1) == 0
+    assert run_dated(write_pages(tmp_path / "d2", [original(0), fresh(1), fresh(2)]), lake, D2) == 0
     proc = newsbeam("report", str(lake), "--from", D2, "--to", D2, "--html", str(tmp_path / "r.html"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"dates {D2} to {D2} (1)" in proc.stdout and "articles 2, duplicates 1, rejected 0" in proc.stdout
@@ -236,12 +235,10 @@ def test_page_text_cannot_break_the_charts(tmp_path):
 
 
 def test_show_tells_two_articles_of_one_id_apart_and_notices_a_changed_input(tmp_path):
-    from test_cross_day import D1, D2, original, run, write_jsonl
-
     lake = tmp_path / "lake"
-    first = write_jsonl(tmp_path / "d1", [original(1)])
-    assert run(first, lake, D1) == 0
-    assert run(write_jsonl(tmp_path / "d2", [original(1)]), lake, D2, "--dedupe-days", "0") == 0  # not looked up
+    first = write_pages(tmp_path / "d1", [original(1)])
+    assert run_dated(first, lake, D1) == 0
+    assert run_dated(write_pages(tmp_path / "d2", [original(1)]), lake, D2, "--dedupe-days", "0") == 0  # not looked up
     (row,) = table(lake, "articles")[:1]
     both = newsbeam("show", str(lake), row["article_id"])
     assert both.returncode == 0 and f"names articles of 2 dates ({D2}, {D1}); showing {D2}" in both.stdout
@@ -309,11 +306,9 @@ def test_show_names_a_damaged_data_file_and_how_to_mend_it(seeds_out, tmp_path, 
 
 
 def test_a_damaged_file_of_a_lake_names_its_date_and_other_dates_still_report(tmp_path):
-    from test_cross_day import D1, D2, fresh, original, run, write_jsonl
-
     lake = tmp_path / "lake"
-    assert run(write_jsonl(tmp_path / "d1", [original(i) for i in range(3)]), lake, D1) == 0
-    assert run(write_jsonl(tmp_path / "d2", [fresh(1), fresh(2)]), lake, D2) == 0  # no copy of D1's articles
+    assert run_dated(write_pages(tmp_path / "d1", [original(i) for i in range(3)]), lake, D1) == 0
+    assert run_dated(write_pages(tmp_path / "d2", [fresh(1), fresh(2)]), lake, D2) == 0  # no copy of D1's articles
     (damaged,) = lake.glob(f"articles/dt={D1}/**/*.parquet")
     _damage(damaged, "truncated")
     proc = newsbeam("report", str(lake), "--html", str(tmp_path / "r.html"))
@@ -323,7 +318,7 @@ def test_a_damaged_file_of_a_lake_names_its_date_and_other_dates_still_report(tm
     assert_names_the_damaged_file(proc, damaged, f"rerun date {D1}")  # show looks an id up in every date
     later = newsbeam("report", str(lake), "--from", D2, "--html", str(tmp_path / "d2.html"))
     assert later.returncode == 0 and "articles 2, duplicates 0" in later.stdout  # D1's files are not read
-    assert run(tmp_path / "d1", lake, D1) == 0  # what the message says to do mends the lake
+    assert run_dated(tmp_path / "d1", lake, D1) == 0  # what the message says to do mends the lake
     assert "articles 5, duplicates 0" in newsbeam("report", str(lake), "--html", str(tmp_path / "r.html")).stdout
 
 

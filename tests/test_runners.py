@@ -17,17 +17,17 @@ import glob
 import os
 import shutil
 import subprocess
-import sys
 
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import PROJECT_ROOT, SEEDS, without_run_id
 from benchmarks.corpora.generated import write_generated
 from benchmarks.servers.local_runners import (PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel,
                                               prism_with_worker_pool)
+from support import NEWSBEAM, PROJECT_ROOT, SEEDS
+from transforms.io.commit import without_run_id
 
-NEWSBEAM = os.path.join(os.path.dirname(sys.executable), "newsbeam")
+
 REQUIRE = os.environ.get("NEWSBEAM_REQUIRE_RUNNERS") == "1"
 TABLES = ("articles", "entities", "duplicates", "rejected")
 
