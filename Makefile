@@ -1,10 +1,12 @@
 # newsbeam: `make run` sets everything up and runs the job on seeds/; `make test` sets up and runs the tests.
+# `make test-fast`: the same set-up, then the tests not marked slow (no processes started, no server, no
+# Chromium, no pipeline run twice), in under 3 minutes; `make test` (what CI runs) runs them all.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.newsbeam-installed
 
-.PHONY: setup runners run test clean
+.PHONY: setup runners run test test-fast clean
 
 setup: $(STAMP)
 
@@ -28,6 +30,10 @@ test: setup
 	@PYTHON=$(PYTHON) deploy/local/prepare-runners.sh >/dev/null || [ $$? -eq 3 ]
 	@deploy/local/install-chromium.sh || [ $$? -eq 3 ]
 	$(PY) -m pytest
+
+# The fast lane: no Prism runners or Chromium needed (the tests that use them are marked slow).
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -19,6 +19,8 @@ from benchmarks.servers.object_stores import filesystems_for, gcs_server, s3_ser
 from support import NEWSBEAM, PROJECT_ROOT, SEEDS
 from transforms.io.commit import without_run_id
 
+# Object-store servers, `newsbeam run` processes, Prism and worker pools, SIGKILL: all slow.
+pytestmark = pytest.mark.slow
 
 TABLES = ("articles", "entities", "duplicates", "rejected")
 

@@ -97,6 +97,7 @@ def test_duckdb_reads_exactly_the_current_files_with_the_documented_query(tmp_pa
         ("run-old", 2)]
 
 
+@pytest.mark.slow
 def test_newsbeam_files_lists_the_current_files(tmp_path):
     out = str(tmp_path)
     files = write_run(tmp_path, "run-a") + write_run(tmp_path, "run-a", table="articles", partition="language=en")

@@ -50,6 +50,7 @@ def test_config_errors_from_python_name_the_flag_too():
         RunConfig(max_stage_error_share=2)
 
 
+@pytest.mark.slow
 def test_the_command_line_reports_them_with_exit_2(tmp_path):
     proc = subprocess.run([NEWSBEAM, "run", "--input", SEEDS, "--output", str(tmp_path / "o"), "--ner-batch-size",
                            "0"], capture_output=True, text=True, timeout=300)

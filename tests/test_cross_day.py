@@ -40,6 +40,7 @@ def two_days(tmp_path_factory):
             "summary": json.loads((lake / "run.json").read_text())}
 
 
+@pytest.mark.slow
 def test_day_two_names_day_one_articles_for_every_copy(two_days):
     lake = two_days["lake"]
     day1 = {r["url"]: r["article_id"] for r in rows(lake, "articles", D1)}
@@ -60,6 +61,7 @@ def test_day_two_names_day_one_articles_for_every_copy(two_days):
     assert summary["reconciled"]
 
 
+@pytest.mark.slow
 def test_day_one_is_untouched_and_article_ids_stay_unique(two_days):
     lake = two_days["lake"]
     assert dated(lake, D1) == two_days["first_day1"]
@@ -67,6 +69,7 @@ def test_day_one_is_untouched_and_article_ids_stay_unique(two_days):
     assert len(ids) == len(set(ids)) == 17
 
 
+@pytest.mark.slow
 def test_a_rerun_gives_the_same_rows(two_days, capsys):
     lake = two_days["lake"]
     before = {table: rows(lake, table, D2) for table in ("articles", "duplicates", "dedupe_index")}
@@ -88,6 +91,7 @@ def test_a_rerun_gives_the_same_rows(two_days, capsys):
     assert rows(lake, "articles", D2) == before["articles"]  # later dates are not rewritten
 
 
+@pytest.mark.slow
 def test_dedupe_days_bounds_the_look_back(two_days, tmp_path):
     """Day 3 re-publishes story 11 (kept on day 1) and fresh story 0 (kept on day 2)."""
     lake = tmp_path / "lake"
@@ -105,6 +109,7 @@ def test_dedupe_days_bounds_the_look_back(two_days, tmp_path):
     assert rows(lake, "duplicates", D3) == []
 
 
+@pytest.mark.slow
 def test_a_copy_of_a_copy_names_the_first_article(two_days, tmp_path):
     """Day 3 holds an exact copy of a page that was itself a day-2 copy of a day-1 article."""
     import shutil
@@ -125,6 +130,7 @@ def test_a_copy_of_a_copy_names_the_first_article(two_days, tmp_path):
     assert index["cluster_body_hash"] is not None and index["cluster_body_hash"] != index["body_hash"]
 
 
+@pytest.mark.slow
 def test_an_updated_page_under_a_published_url_stays_a_copy(tmp_path):
     """The same URL on a later day with another body: the published article stays, the later
     version is recorded as republished (article_id stays unique in the lake)."""
@@ -138,6 +144,7 @@ def test_an_updated_page_under_a_published_url_stays_a_copy(tmp_path):
     assert rows(lake, "articles", D2) == []
 
 
+@pytest.mark.slow
 def test_a_day_that_shares_nothing_with_earlier_dates_keeps_everything(two_days, tmp_path):
     import shutil
 

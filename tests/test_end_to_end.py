@@ -11,6 +11,8 @@ import pytest
 from support import NEWSBEAM, SEEDS
 from transforms.io.commit import without_run_id
 
+# Every test runs the real command line, `newsbeam run`, in a process of its own.
+pytestmark = pytest.mark.slow
 
 PYONGYANG_COPIES = ("us-warns-pyongyang-over-drone-exports.txt", "mirror-site-copy-of-pyongyang-story.txt")
 

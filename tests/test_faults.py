@@ -83,6 +83,7 @@ def without_run_ids(snapshot):
     return {without_run_id(rel): data for rel, data in snapshot.items() if rel.endswith(".parquet")}
 
 
+@pytest.mark.slow
 def test_sigkill_mid_write_leaves_previous_output_then_rerun_completes(tmp_path):
     write_articles(tmp_path / "old", 2, prefix="old")
     write_articles(tmp_path / "new", 40, prefix="new")
@@ -147,6 +148,7 @@ def good_output(tmp_path):
     return out, snapshot(out)
 
 
+@pytest.mark.slow
 def test_a_model_that_cannot_load_fails_the_run(tmp_path, monkeypatch, capsys, good_output):
     out, before = good_output
 
@@ -162,6 +164,7 @@ def test_a_model_that_cannot_load_fails_the_run(tmp_path, monkeypatch, capsys, g
     assert snapshot(out) == before  # not replaced by an output of rejections
 
 
+@pytest.mark.slow
 def test_a_batch_that_fails_as_a_whole_fails_the_run(tmp_path, monkeypatch, capsys, good_output):
     out, before = good_output
 
@@ -176,6 +179,7 @@ def test_a_batch_that_fails_as_a_whole_fails_the_run(tmp_path, monkeypatch, caps
     assert snapshot(out) == before
 
 
+@pytest.mark.slow
 def test_too_many_stage_errors_fail_the_run_not_publish(tmp_path, monkeypatch, capsys, good_output):
     out, before = good_output
     fail_on(monkeypatch, "transforms.clean.stage", "clean_page", "new 3")
@@ -192,6 +196,7 @@ def test_too_many_stage_errors_fail_the_run_not_publish(tmp_path, monkeypatch, c
     assert summary["stage_errors"] == 1 and summary["rejected_by_reason"] == {"clean.stage_error": 1}
 
 
+@pytest.mark.slow
 def test_a_transient_read_error_is_retried_by_the_runner_not_rejected(tmp_path, monkeypatch, capsys, good_output):
     out, before = good_output
     import transforms.io.formats as formats

@@ -36,6 +36,7 @@ def outcomes(out):
     return by_file
 
 
+@pytest.mark.slow
 def test_run_completes_and_counts_reconcile(hostile_run):
     _, _, out, proc = hostile_run
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -45,6 +46,7 @@ def test_run_completes_and_counts_reconcile(hostile_run):
     assert rows == summary["records_in"]
 
 
+@pytest.mark.slow
 def test_every_file_is_accounted_for_as_expected(hostile_run):
     _, expect, out, _ = hostile_run
     got = outcomes(out)
@@ -59,6 +61,7 @@ def test_every_file_is_accounted_for_as_expected(hostile_run):
             assert "article" in seen or any(s.startswith("rejected:") for s in seen), (name, seen)
 
 
+@pytest.mark.slow
 def test_bad_jsonl_lines_get_their_own_reasons(hostile_run):
     _, _, out, _ = hostile_run
     rejected = [r for r in pq.read_table(out / "rejected").to_pylist() if r["source_file"].endswith("malformed.jsonl")]
@@ -70,12 +73,14 @@ def test_bad_jsonl_lines_get_their_own_reasons(hostile_run):
         assert len(r["payload"]) <= 4096 and r["payload_chars"] >= len(r["payload"])
 
 
+@pytest.mark.slow
 def test_truncated_gzip_keeps_what_was_readable(hostile_run):
     _, _, out, _ = hostile_run
     got = outcomes(out)["truncated.jsonl.gz"]
     assert "article" in got or "duplicate" in got
 
 
+@pytest.mark.slow
 def test_values_from_data_never_become_paths(hostile_run):
     base, _, out, _ = hostile_run
     inside = {os.path.relpath(os.path.join(root, f), base) for root, _, files in os.walk(base) for f in files}
@@ -86,6 +91,7 @@ def test_values_from_data_never_become_paths(hostile_run):
     assert row["source"] == "../../escape"  # kept as data, used for nothing else
 
 
+@pytest.mark.slow
 def test_unicode_survives_to_parquet(hostile_run):
     _, _, out, _ = hostile_run
     arts = {os.path.basename(r["source_file"]): r for r in pq.read_table(out / "articles").to_pylist()}

@@ -45,6 +45,7 @@ def cms_export(day, ids=range(1, 6)):
 # --------------------------------------------------------------------------------------
 # Ids without a publisher
 
+@pytest.mark.slow
 def test_two_exports_whose_ids_restart_keep_every_story(tmp_path):
     write_jsonl(tmp_path / "in" / "monday.jsonl", cms_export("monday"))
     write_jsonl(tmp_path / "in" / "tuesday.jsonl", cms_export("tuesday"))
@@ -70,6 +71,7 @@ def test_the_same_id_twice_in_one_export_keeps_both_bodies_and_one_copy(tmp_path
     assert dup["duplicate_of"] == next(a["article_id"] for a in kept if a["source_line"] == 2)
 
 
+@pytest.mark.slow
 def test_day_two_of_an_export_without_publisher_is_new_stories(tmp_path):
     lake = tmp_path / "lake"
     write_jsonl(tmp_path / "d1" / "export.jsonl", cms_export("day-1"))
@@ -137,6 +139,7 @@ def test_parquet_ids_written_by_pandas_as_floats(tmp_path):
 # --------------------------------------------------------------------------------------
 # Invisible characters
 
+@pytest.mark.slow
 def test_copies_with_zero_width_spaces_are_duplicates_in_english(tmp_path):
     original = body("invisible")
     words = original.split(" ")

@@ -23,6 +23,7 @@ def day_files(lake, date):
     return {rel: data for rel, data in snapshot(lake).items() if f"/dt={date}/" in f"/{rel}"}
 
 
+@pytest.mark.slow
 def test_a_dated_run_replaces_its_date_only(tmp_path):
     lake = tmp_path / "lake"
     write_articles(tmp_path / "d1", 3, prefix="first")
@@ -74,6 +75,7 @@ def _dated_rows(lake, table, date):
             for r in pq.read_table(p).to_pylist()]
 
 
+@pytest.mark.slow
 def test_backfill_runs_dates_in_order_and_stops_at_the_first_failure(tmp_path, capsys):
     from pipelines import cli
 
@@ -112,6 +114,7 @@ def test_backfill_refuses_what_cannot_be_meant(tmp_path, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_daily_wrapper_writes_each_day_into_one_lake(tmp_path):
     """deploy/schedule/run-day.sh (what systemd, cron and the CronJob call) passes --date."""
     import subprocess

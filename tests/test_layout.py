@@ -119,6 +119,7 @@ def test_nothing_below_imports_anything_above():
     assert wrong == []
 
 
+@pytest.mark.slow
 def test_the_library_imports_and_builds_its_config_without_the_model_wheels(tmp_path):
     """The NER models are checked where they are needed (the command line, Extract Entities), so
     every stage imports, and a RunConfig is made, on a machine without them."""

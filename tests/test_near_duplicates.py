@@ -30,6 +30,7 @@ def test_signature_is_deterministic_and_estimates_jaccard():
     assert signature("!!! ---") is None  # no words, no signature
 
 
+@pytest.mark.slow
 def test_signatures_are_the_same_in_another_process():
     import subprocess
     import sys

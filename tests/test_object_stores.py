@@ -16,6 +16,8 @@ from benchmarks.servers.object_stores import (ServerStartError, _server_process,
                                               s3_server)
 from support import TEST_RUNNER
 
+# Every test starts an object-store server process.
+pytestmark = pytest.mark.slow
 
 SERVERS = {"s3": s3_server, "gcs": gcs_server}
 

@@ -87,6 +87,7 @@ def test_multi_threading_is_refused_with_the_mode_that_works(tmp_path, capsys):
 
 
 # 3. A run whose kind (dated or not) differs from the output's.
+@pytest.mark.slow
 def test_an_undated_run_into_a_lake_is_refused_and_keeps_every_date(tmp_path, capsys):
     lake = tmp_path / "lake"
     write_articles(tmp_path / "d1", 2, "first")
@@ -103,6 +104,7 @@ def test_an_undated_run_into_a_lake_is_refused_and_keeps_every_date(tmp_path, ca
     assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == []
 
 
+@pytest.mark.slow
 def test_a_dated_run_into_an_undated_output_is_refused_then_replaces_it_when_said(tmp_path, capsys):
     out = tmp_path / "out"
     write_articles(tmp_path / "d1", 2, "first")
@@ -137,6 +139,7 @@ def _feed(path, records):
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_rerun_of_an_earlier_date_is_refused_and_the_backfill_it_names_keeps_the_lake_whole(tmp_path, capsys):
     from pipelines import backfill
     from transforms.io import commit
@@ -178,6 +181,7 @@ def _two_day_lake(tmp_path):
     return lake
 
 
+@pytest.mark.slow
 def test_a_deleted_dedupe_index_file_is_named_with_the_repair(tmp_path, capsys):
     lake = _two_day_lake(tmp_path)
     (index,) = [p for p in (lake / "dedupe_index" / "dt=2025-03-03").glob("*.parquet")]
@@ -190,6 +194,7 @@ def test_a_deleted_dedupe_index_file_is_named_with_the_repair(tmp_path, capsys):
     assert "rerun while this run was running" not in message
 
 
+@pytest.mark.slow
 def test_a_truncated_dedupe_index_file_is_named(tmp_path, capsys):
     lake = _two_day_lake(tmp_path)
     (index,) = [p for p in (lake / "dedupe_index" / "dt=2025-03-03").glob("*.parquet")]
@@ -200,6 +205,7 @@ def test_a_truncated_dedupe_index_file_is_named(tmp_path, capsys):
     assert str(index) in message and "cannot be read" in message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["commit", "current"])
 def test_a_truncated_commit_record_is_a_failed_run_naming_the_file(tmp_path, capsys, which):
     lake = _two_day_lake(tmp_path)
@@ -215,6 +221,7 @@ def test_a_truncated_commit_record_is_a_failed_run_naming_the_file(tmp_path, cap
     assert ("move it out of the output" if which == "commit" else "delete it") in message
 
 
+@pytest.mark.slow
 def test_a_deleted_current_state_is_folded_again_by_the_next_run(tmp_path):
     lake = _two_day_lake(tmp_path)
     (lake / "_newsbeam" / "current.json").unlink()  # what the message above tells the user to do
@@ -223,6 +230,7 @@ def test_a_deleted_current_state_is_folded_again_by_the_next_run(tmp_path):
 
 
 # 11. Every record rejected: integral float ids are ids, and a mostly rejected run does not publish.
+@pytest.mark.slow
 def test_a_run_of_mostly_rejected_records_fails_naming_the_reasons(tmp_path, capsys):
     folder = tmp_path / "in"
     folder.mkdir()

@@ -416,6 +416,7 @@ def test_a_file_that_keeps_growing_while_it_is_read_is_read_to_the_bound_only(tm
     assert (rej.reason, rej.detail) == ("record_too_large", "more than 1048576 bytes, over the 1000-byte record limit")
 
 
+@pytest.mark.slow
 def test_a_run_over_a_folder_with_links_fifos_and_devices_reads_the_rest_and_reconciles(tmp_path):
     import shutil
     import subprocess

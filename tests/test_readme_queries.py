@@ -9,6 +9,8 @@ from support import PROJECT_ROOT, SEEDS, TEST_RUNNER
 from support.runs import run_dated, write_pages
 from support.stories import D1, D2, edited, fresh, original
 
+# Each query runs on a lake made by two dated runs of the whole pipeline.
+pytestmark = pytest.mark.slow
 
 README = os.path.join(PROJECT_ROOT, "README.md")
 DOCS = os.path.join(PROJECT_ROOT, "docs")

@@ -17,6 +17,8 @@ from support import NEWSBEAM, SEEDS, TEST_RUNNER
 from support.runs import run_dated, write_pages
 from support.stories import D1, D2, fresh, original
 
+# `newsbeam run`, `report` and `show` run as processes of their own; the charts render in Chromium.
+pytestmark = pytest.mark.slow
 
 REQUIRE = os.environ.get("NEWSBEAM_REQUIRE_RUNNERS") == "1"
 

@@ -27,6 +27,8 @@ from benchmarks.servers.local_runners import (PRISM, PYTHON_BOOT, WORKER_PYTHON,
 from support import NEWSBEAM, PROJECT_ROOT, SEEDS
 from transforms.io.commit import without_run_id
 
+# Each runner runs `newsbeam run` in a process of its own; Prism and a worker pool are servers.
+pytestmark = pytest.mark.slow
 
 REQUIRE = os.environ.get("NEWSBEAM_REQUIRE_RUNNERS") == "1"
 TABLES = ("articles", "entities", "duplicates", "rejected")
