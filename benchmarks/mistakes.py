@@ -10,7 +10,7 @@ checks three things:
   lake deleted, a stray input never read, duplicates naming an article that is gone, ...), or a
   run that says its counts reconcile when they do not;
 * hung: the command did not end within --timeout (default 120 s);
-* wrong_exit: the exit code is not the one the README documents for the case (0 published,
+* wrong_exit: the exit code is not the one docs/reliability.md documents for the case (0 published,
   2 usage error and nothing written, 3 the run failed or could not start).
 
 It prints a line per case and, last, ``cases N, lost L, hung H, wrong_exit W``.
