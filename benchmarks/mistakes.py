@@ -246,14 +246,21 @@ def fifo_and_dev_zero(work, timeout):
     return got, _two_good_articles(work, got)
 
 
-def _damage_lake(work, timeout, damage) -> tuple[Outcome, int]:
+def _damage_lake(work, timeout, pattern: str, keep: Optional[Callable[[int], int]]) -> tuple[Outcome, int]:
+    """Day 1 of a lake, then the file matching ``pattern`` in it cut to ``keep(size)`` bytes (deleted
+    when ``keep`` is None), then day 2: the run must fail naming that file."""
     write_jsonl(f"{work}/raw/dt=2025-03-03/feed.jsonl", [story(f"x{i}") for i in range(3)])
     write_jsonl(f"{work}/raw/dt=2025-03-04/feed.jsonl", [story(f"y{i}") for i in range(3)])
     first = newsbeam("run", "--input", f"{work}/raw/dt=2025-03-03", "--output", f"{work}/lake", "--date", "2025-03-03",
                      timeout=timeout)
     if first.code != 0:
         return first, 0
-    damaged = damage(f"{work}/lake")
+    (damaged,) = glob.glob(f"{work}/lake/{pattern}")
+    if keep is None:
+        os.remove(damaged)
+    else:
+        with open(damaged, "r+b") as handle:
+            handle.truncate(keep(os.path.getsize(damaged)))
     got = newsbeam("run", "--input", f"{work}/raw/dt=2025-03-04", "--output", f"{work}/lake", "--date", "2025-03-04",
                    timeout=timeout)
     if got.code is not None and damaged not in got.stderr:
@@ -262,29 +269,15 @@ def _damage_lake(work, timeout, damage) -> tuple[Outcome, int]:
 
 
 def deleted_index_file(work, timeout):
-    def damage(lake):
-        (path,) = glob.glob(f"{lake}/dedupe_index/dt=2025-03-03/*.parquet")
-        os.remove(path)
-        return path
-    return _damage_lake(work, timeout, damage)
+    return _damage_lake(work, timeout, "dedupe_index/dt=2025-03-03/*.parquet", None)
 
 
 def truncated_index_file(work, timeout):
-    def damage(lake):
-        (path,) = glob.glob(f"{lake}/dedupe_index/dt=2025-03-03/*.parquet")
-        with open(path, "r+b") as handle:
-            handle.truncate(os.path.getsize(path) // 2)
-        return path
-    return _damage_lake(work, timeout, damage)
+    return _damage_lake(work, timeout, "dedupe_index/dt=2025-03-03/*.parquet", lambda size: size // 2)
 
 
 def truncated_commit_file(work, timeout):
-    def damage(lake):
-        (path,) = glob.glob(f"{lake}/_newsbeam/commits/*.json")
-        with open(path, "r+b") as handle:
-            handle.truncate(40)
-        return path
-    return _damage_lake(work, timeout, damage)
+    return _damage_lake(work, timeout, "_newsbeam/commits/*.json", lambda size: 40)
 
 
 def float_ids_from_pandas(work, timeout):
