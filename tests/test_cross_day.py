@@ -230,7 +230,7 @@ def test_an_index_without_the_newer_columns_is_still_read(tmp_path):
                        drop=["cluster_body_hash", "cluster_url", "cluster_signature", "cluster_shingles"])
     combine = CollectTodayKeys(minhash_params(config))
     keys = combine.extract_output(combine.add_input(combine.create_accumulator(), fp))
-    (found,) = ReadHistory(minhash_params(config), {}).process((D1, path), keys)
+    (found,) = ReadHistory(minhash_params(config), {}, str(tmp_path)).process((D1, path), keys)
     assert (found.body_hash, found.history_dt, found.cluster_view) == (fp.body_hash, D1, None)
 
 
@@ -241,8 +241,8 @@ def test_an_index_file_that_vanished_fails_the_run_with_the_reason(tmp_path):
     from transforms.rejects import StageFailure
 
     with pytest.raises(StageFailure, match="was replaced while this run was running"):
-        list(ReadHistory(minhash_params(DedupeConfig()), {}).process((D1, str(tmp_path / "gone.parquet")),
-                                                     TodayKeys(frozenset(), np.zeros(0, dtype=np.uint64))))
+        list(ReadHistory(minhash_params(DedupeConfig()), {}, str(tmp_path)).process(
+            (D1, str(tmp_path / "gone.parquet")), TodayKeys(frozenset(), np.zeros(0, dtype=np.uint64))))
 
 
 def test_the_first_calendar_day_has_no_history_and_runs(tmp_path):

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 from typing import NamedTuple, Optional
 
 import apache_beam as beam
@@ -38,7 +37,6 @@ from apache_beam.metrics import Metrics
 from transforms.dedupe.minhash import MinHashParams, band_hashes, signature_array
 from transforms.dedupe.rules import Fingerprint
 from transforms.io import commit, store
-from transforms.config import date_partition
 from transforms.records import INDEX_TABLE, IndexRow
 from transforms.rejects import StageFailure, is_transient
 
@@ -170,9 +168,9 @@ def matching_rows(table, keys: TodayKeys, params: MinHashParams) -> list[int]:
     return sorted(hits)
 
 
-def unreadable_index_message(dt: str, path: str, exc: BaseException) -> str:
-    """Why the dedupe index file ``path`` of date ``dt`` cannot be read, and how to mend the lake."""
-    output = path.rsplit(f"{INDEX_TABLE}/{date_partition(datetime.date.fromisoformat(dt))}", 1)[0].rstrip("/").rstrip(os.sep)
+def unreadable_index_message(output: str, dt: str, path: str, exc: BaseException) -> str:
+    """Why the dedupe index file ``path`` of date ``dt`` of the lake ``output`` cannot be read, and
+    how to mend the lake."""
     try:
         named = any(store.join(output, e["path"]) == path
                     for e in commit.current_state(output)["tables"].get(INDEX_TABLE, []))
@@ -192,9 +190,10 @@ def unreadable_index_message(dt: str, path: str, exc: BaseException) -> str:
 class ReadHistory(beam.DoFn):
     """(date, index file) -> the fingerprints of its rows that share a key with today's records."""
 
-    def __init__(self, params: MinHashParams, fs_options: dict):
+    def __init__(self, params: MinHashParams, fs_options: dict, output: str):
         self._params = params
         self._fs_options = fs_options
+        self._output = output  # the lake, named in the message when a file of its index cannot be read
         self._rows = Metrics.counter(STAGE, "history_rows_read")
         self._matched = Metrics.counter(STAGE, "history_rows_matched")
 
@@ -214,7 +213,7 @@ class ReadHistory(beam.DoFn):
         except Exception as exc:
             if is_transient(exc):
                 raise
-            raise StageFailure(unreadable_index_message(dt, path, exc)) from exc
+            raise StageFailure(unreadable_index_message(self._output, dt, path, exc)) from exc
         self._rows.inc(table.num_rows)
         ours = minhash_id(self._params)
         foreign = {m for m in table.column("minhash").to_pylist() if m != ours}
@@ -241,9 +240,9 @@ class ReadHistory(beam.DoFn):
 class LookUpHistory(beam.PTransform):
     """Today's fingerprints -> fingerprints of earlier dates' records that share a key with them."""
 
-    def __init__(self, files: list[tuple[str, str]], params: MinHashParams):
+    def __init__(self, files: list[tuple[str, str]], params: MinHashParams, output: str):
         super().__init__()
-        self._files, self._params = files, params
+        self._files, self._params, self._output = files, params, output
 
     def expand(self, fps):
         params = self._params
@@ -252,7 +251,8 @@ class LookUpHistory(beam.PTransform):
             fps.pipeline
             | "History Files" >> beam.Create(self._files)
             | "Spread History Files" >> beam.Reshuffle()
-            | "Read Matching History" >> beam.ParDo(ReadHistory(params, store.filesystem_options(fps.pipeline)),
+            | "Read Matching History" >> beam.ParDo(ReadHistory(params, store.filesystem_options(fps.pipeline),
+                                                                self._output),
                                                     keys=beam.pvalue.AsSingleton(keys))
         )
 

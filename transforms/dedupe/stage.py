@@ -279,7 +279,8 @@ class Dedupe(beam.PTransform):
         fps = keyed_fps | "Fingerprints" >> beam.Values()
         nodes = fps  # fingerprints in the graph: today's, and earlier dates' that share a key with them
         if self._history:
-            earlier = fps | "Earlier Dates" >> history.LookUpHistory(self._history, minhash_params(config))
+            earlier = fps | "Earlier Dates" >> history.LookUpHistory(self._history, minhash_params(config),
+                                                                       self._config.output)
             nodes = (fps, earlier) | "With Earlier Dates" >> beam.Flatten()
         reps = (nodes | "Key By Body" >> beam.Map(lambda fp: (fp.body_hash, fp))
                 | "Body Representative" >> beam.CombinePerKey(_Smallest(canonical_order))
