@@ -172,8 +172,9 @@ def launch(args: argparse.Namespace, options: PipelineOptions) -> tuple[RunConfi
     config = config_from_args(args)
     config = dataclasses.replace(config, output=store.check_path(config.output, "--output"))
     safety.check_output_outside_inputs(config.output, config.inputs)
-    safety.check_lake_kind(config)
-    safety.check_rerun(config)
+    state = safety.lake_state(config.output)
+    safety.check_lake_kind(config, state)
+    safety.check_rerun(config, state)
     pipeline = build_pipeline(config, options)
     print(f"newsbeam: run {config.run_id}: {', '.join(config.inputs)} -> {config.output} "
           f"on {options.view_as(StandardOptions).runner}", file=sys.stderr, flush=True)

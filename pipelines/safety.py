@@ -61,25 +61,29 @@ def check_output_outside_inputs(output: str, inputs: Iterable[str]) -> None:
                              "output as input. Write the output outside the input folders.")
 
 
-def output_kind(output: str) -> Optional[str]:
+def lake_state(output: str) -> Optional[dict]:
+    """The output's current state (one read of it, for every check below), or None for a new, empty
+    or foreign output."""
+    return commit.current_state(output) if commit.is_newsbeam_output(output) else None
+
+
+def output_kind(state: Optional[dict]) -> Optional[str]:
     """'dated' (a lake of dates), 'undated' (one whole output) or None (new, empty or foreign)."""
-    if not commit.is_newsbeam_output(output):
+    if state is None:
         return None
-    state = commit.current_state(output)
-    entries = [e for entries in state["tables"].values() for e in entries]
     if state.get("dates"):
         return "dated"
-    return "undated" if entries else None
+    return "undated" if any(state["tables"].values()) else None
 
 
-def check_lake_kind(config: RunConfig) -> None:
+def check_lake_kind(config: RunConfig, state: Optional[dict]) -> None:
     """Refuse a dated run into an undated output and an undated run into a lake, unless
     ``--change-output-kind`` says so."""
-    kind = output_kind(config.output)
+    kind = output_kind(state)
     if kind is None or config.change_output_kind:
         return
     if kind == "dated" and not config.date:
-        dates = commit.current_state(config.output)["dates"]
+        dates = state["dates"]
         raise ValueError(
             f"--output {config.output} is a lake of {len(dates)} date(s) ({dates[0]} to {dates[-1]}), and this run has "
             "no --date: it would replace every date of the lake and its dedupe index. Add --date YYYY-MM-DD to write "
@@ -99,18 +103,18 @@ def input_template(inputs: Iterable[str], day: datetime.date) -> str:
     return "'RAW{date}'"
 
 
-def check_rerun(config: RunConfig) -> None:
+def check_rerun(config: RunConfig, state: Optional[dict]) -> None:
     """Refuse to rerun a date of a lake when later dates' duplicates name its articles: the rerun
     may drop or re-id those articles, and the later rows would name nothing. ``newsbeam backfill``
     reruns the date and the later ones (it passes ``--backfill-to``: references from dates up to
     that one are rewritten by the same backfill)."""
-    if not config.date or not commit.is_newsbeam_output(config.output):
+    if not config.date or state is None:
         return
     day = config.date.isoformat()
-    if day not in commit.current_state(config.output).get("dates", []):
+    if day not in state.get("dates", []):
         return  # a new date: no later date has seen it
     last = max(config.date, config.backfill_to or config.date).isoformat()
-    references = history.references_into(config.output, day, last, after=last)
+    references = history.references_into(config.output, state, day, last, after=last)
     if not references:
         return
     dates = list(references)

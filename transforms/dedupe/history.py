@@ -257,14 +257,14 @@ class LookUpHistory(beam.PTransform):
         )
 
 
-def references_into(output: str, first: str, last: str, after: str) -> dict[str, int]:
-    """{later date: rows} of the duplicates of dates after ``after`` whose ``duplicate_of`` names an
-    article of a date in [``first``, ``last``]: the rows a rerun of those dates could leave naming
-    an article that is gone."""
+def references_into(output: str, state: dict, first: str, last: str, after: str) -> dict[str, int]:
+    """{later date: rows} of the duplicates of dates after ``after`` (in the lake ``output`` as
+    ``state`` holds it) whose ``duplicate_of`` names an article of a date in [``first``, ``last``]:
+    the rows a rerun of those dates could leave naming an article that is gone."""
     import pyarrow.parquet as pq
 
     found: dict[str, int] = {}
-    for entry in commit.current_state(output)["tables"].get("duplicates", []):
+    for entry in state["tables"].get("duplicates", []):
         dt = entry.get("dt")
         if not dt or dt <= after or not entry.get("rows", 1):
             continue
