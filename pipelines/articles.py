@@ -4,6 +4,7 @@
 ``newsbeam run``. Our own flags are parsed here; everything else goes to Beam's PipelineOptions.
 """
 from __future__ import annotations
+
 import argparse
 import dataclasses
 import logging
@@ -11,10 +12,13 @@ import os
 import sys
 import uuid
 from typing import Optional, Sequence
+
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
 from pipelines import safety
-from pipelines.options import EXIT_OK, EXIT_RUN_FAILED, EXIT_UNRECONCILED, EXIT_USAGE, Parser, check_running_mode, date_arg, pipeline_options, refuse_unknown, typed
+from pipelines.options import (EXIT_OK, EXIT_RUN_FAILED, EXIT_UNRECONCILED, EXIT_USAGE, Parser, check_running_mode,
+                               date_arg, pipeline_options, refuse_unknown, typed)
 from transforms import config as settings
 from transforms.clean.stage import CleanText
 from transforms.config import ConfigError, RunConfig
@@ -29,10 +33,7 @@ from transforms.language import DetectLanguage
 from transforms.rejects import StageFailure
 from transforms.validate import ValidateArticles
 
-
 LOG = logging.getLogger("newsbeam")
-
-
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -58,7 +59,8 @@ def build_pipeline(config: RunConfig, options: PipelineOptions) -> beam.Pipeline
         first, last = window(config.date, days)
         LOG.info("matching copies against %d earlier date(s) of %s (%s to %s)", len(lake.dates), config.output,
                  first, last)
-    if later and not (config.backfill_to and config.backfill_to.isoformat() >= later[-1]):  # a backfill reruns them next
+    # Not when a backfill reruns those later dates right after this one.
+    if later and not (config.backfill_to and config.backfill_to.isoformat() >= later[-1]):
         seen = "as it was before this run" if config.date.isoformat() in lake.known_dates else "without it"
         print(f"newsbeam: warning: {config.output} already holds {len(later)} later date(s) ({later[0]} to "
               f"{later[-1]}) that were deduplicated against {config.date} {seen}: a story of {config.date} and of a "

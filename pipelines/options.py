@@ -3,14 +3,16 @@ exiting, flag types, the check that refuses unknown flags and stray arguments (B
 them), Beam's options with the runner named, and the exit codes.
 """
 from __future__ import annotations
+
 import argparse
 import datetime
-import logging
 import importlib
+import logging
 from typing import Optional, Sequence
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-from transforms import config as settings
 
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from transforms import config as settings
 
 LOG = logging.getLogger("newsbeam")
 # Exit codes of every command: published and the counts reconcile; published, they do not; a usage

@@ -99,8 +99,8 @@ class ReadLimits:
     max_record_bytes: int = setting(8 << 20, "--max-record-bytes", "largest .txt file or .jsonl line read, in bytes",
                                     at_least=1)
     max_decompressed_bytes: int = setting(4 << 30, "--max-decompressed-bytes",
-                                          "most bytes read from one file: a .gz once expanded, or a file still growing while it "
-                                          "is read", at_least=1)
+                                          "most bytes read from one file: a .gz once expanded, or a file still "
+                                          "growing while it is read", at_least=1)
     split_bytes: int = setting(64 << 20, "--split-bytes",
                                "an uncompressed .jsonl or .parquet file larger than this is read by several "
                                "workers, in pieces of about this size", at_least=1 << 10)
@@ -302,7 +302,8 @@ class RunConfig:
         False, "--change-output-kind",
         "let a dated run (--date) replace an undated output, or an undated run replace a whole lake of dates; "
         "without it such a run is refused")
-    backfill_to: Optional[datetime.date] = None  # set by `newsbeam backfill`: the dates up to it are rerun after this one
+    # Set by `newsbeam backfill`: the dates up to this one are rerun right after this one.
+    backfill_to: Optional[datetime.date] = None
 
     def __post_init__(self):
         check_ranges(self)

@@ -3,7 +3,7 @@
 langdetect (the primary detector) reads the first ``max_chars`` characters of the body (default
 1,000): its cost grows with the text it reads, and the start of an article tells its language as
 well as the whole. Every detector reads the body without its invisible format characters
-(zero-width spaces, soft hyphens, bidi marks: :func:`transforms.records.remove_invisible`), which
+(zero-width spaces, soft hyphens, bidi marks: :func:`transforms.text.remove_invisible`), which
 between letters break the n-grams they count (a body with a zero-width space after every letter
 read as Welsh). Its module-level detector is shared and random unless seeded, so the stage builds
 a private ``DetectorFactory`` (profiles loaded in sorted order, seed fixed). Each detection makes its
@@ -53,8 +53,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
 from transforms.config import LanguageConfig, RunConfig
-from transforms.records import UNDETERMINED, Article, remove_invisible
+from transforms.records import UNDETERMINED, Article
 from transforms.rejects import REJECTED, DeadLetterDoFn, StageOutput, mark_stage_error
+from transforms.text import remove_invisible
 
 STAGE = "language"
 SEED = 0

@@ -10,11 +10,8 @@ key.
 """
 from __future__ import annotations
 
-import functools
 import math
 import re
-import sys
-import unicodedata
 from datetime import datetime, timezone
 from typing import Literal, Optional
 
@@ -22,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, m
 
 InputFormat = Literal["txt", "jsonl", "parquet"]
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
 _ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -34,36 +30,6 @@ def replace_lone_surrogates(text: str) -> str:
     """JSON escapes such as "\\ud800" decode to lone surrogates, which no UTF-8 file can hold:
     every string that reaches Parquet passes through here (U+FFFD takes their place)."""
     return _LONE_SURROGATE.sub("\ufffd", text)
-
-
-@functools.lru_cache(maxsize=1)
-def _format_characters() -> tuple[re.Pattern, re.Pattern]:
-    """The characters of Unicode category Cf as Python's unicodedata knows them, made once per
-    process on first use (the scan takes about 60 ms), in two patterns: those of the Basic
-    Multilingual Plane, which ``re`` looks up in a bitmap (5 ms a million characters; one pattern
-    of all of them took 140 ms), and the others (tags, musical and hieroglyph format controls),
-    looked for only in a text holding characters beyond that plane."""
-    found = [c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
-
-    def pattern(codes):
-        return re.compile("[" + "".join(re.escape(chr(c)) for c in codes) + "]")
-
-    return pattern(c for c in found if c <= 0xFFFF), pattern(c for c in found if c > 0xFFFF)
-
-
-def remove_invisible(text: str) -> str:
-    """``text`` without its invisible format characters (Unicode category Cf: zero-width space and
-    joiners U+200B-U+200D, word joiner U+2060, byte order mark U+FEFF, soft hyphen U+00AD, bidi
-    marks and isolates, ...), for what compares texts (hashes, shingles, language detection), never
-    for what is stored.
-
-    They are removed, not turned into spaces: a copy that differs from its original by inserted
-    invisible characters ("T\u200bhe\u200b cat") is then the original again, wherever they were
-    inserted. Where one stood between two words in place of a space, the words join, in every
-    text alike."""
-    basic, beyond = _format_characters()
-    text = basic.sub("", text)
-    return beyond.sub("", text) if _BEYOND_BMP.search(text) else text
 
 
 UNDETERMINED = "und"  # Article.language when no language could be told (ISO 639-2's code for it)

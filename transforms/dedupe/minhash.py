@@ -28,7 +28,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from transforms.records import remove_invisible
+from transforms.text import remove_invisible
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _SEED = 20240611  # fixed: signatures must be comparable across runs, runners and days

@@ -40,8 +40,8 @@ from typing import Iterable, NamedTuple, Optional
 from transforms.config import DedupeConfig
 from transforms.dedupe.components import components_of
 from transforms.dedupe.minhash import MinHashParams, containment, shingle_hashes, signature_of, similarity
-from transforms.records import Article, remove_invisible
-from transforms.text import content_hash
+from transforms.records import Article
+from transforms.text import content_hash, remove_invisible
 
 _NO_DATE = datetime.max.replace(tzinfo=timezone.utc)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -82,12 +82,13 @@ class DamagedOutput(RuntimeError):
 def read_json(path: str, repair: str = "") -> dict:
     """A JSON object of the output's bookkeeping; :class:`DamagedOutput` naming ``path`` (and
     ``repair``, the way to mend it) when it is not one."""
+    mend = f"; {repair}" if repair else ""
     try:
         value = json.loads(store.read_bytes(path).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:  # cut short, or overwritten
-        raise DamagedOutput(f"{path} is damaged ({type(exc).__name__}: {str(exc)[:120]}){'; ' + repair if repair else ''}") from None
+        raise DamagedOutput(f"{path} is damaged ({type(exc).__name__}: {str(exc)[:120]}){mend}") from None
     if not isinstance(value, dict):
-        raise DamagedOutput(f"{path} is damaged (a JSON {type(value).__name__}, not an object){'; ' + repair if repair else ''}")
+        raise DamagedOutput(f"{path} is damaged (a JSON {type(value).__name__}, not an object){mend}")
     return value
 
 

@@ -155,8 +155,9 @@ class WriteOutputs(beam.PTransform):
         self._grace_hours = config.write.orphan_grace_hours
         self._date = config.date
         now = time.time()
-        self._run = {"run_id": config.run_id, "date": config.date.isoformat() if config.date else None, "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
-                     "started_at_epoch": now, **(run_info or {})}
+        self._run = {"run_id": config.run_id, "date": config.date.isoformat() if config.date else None,
+                     "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(), "started_at_epoch": now,
+                     **(run_info or {})}
 
     def expand(self, pcolls):
         articles = pcolls["articles"]
