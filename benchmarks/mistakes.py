@@ -57,9 +57,9 @@ def rows(out: str, table: str, date: Optional[str] = None) -> list[dict]:
     """The rows of ``table`` that make up the output now (its current files)."""
     import pyarrow.parquet as pq
 
-    from transforms.io import commit
+    from transforms.io import lake
 
-    entries = commit.current_state(out)["tables"].get(table, [])
+    entries = lake.current_state(out)["tables"].get(table, [])
     return [row for entry in entries if date is None or entry.get("dt") == date
             for row in pq.read_table(os.path.join(out, entry["path"])).to_pylist()]
 

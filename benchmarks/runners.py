@@ -22,7 +22,7 @@ import tempfile
 from benchmarks.common import ROOT, run_newsbeam
 from benchmarks.corpora.generated import write_generated
 from benchmarks.servers.local_runners import PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel, prism_with_worker_pool
-from transforms.io.commit import without_run_id
+from transforms.io.lake import without_run_id
 
 
 def timed_run(inputs: str, output: str, flags: list[str]) -> float:

@@ -25,7 +25,7 @@ from transforms.config import ConfigError, RunConfig
 from transforms.dedupe.history import lake_history, window
 from transforms.dedupe.stage import Dedupe
 from transforms.entities import ExtractEntities
-from transforms.io import commit, store
+from transforms.io import lake, store
 from transforms.io.paths import resolve_inputs
 from transforms.io.read import ReadArticles
 from transforms.io.write import WriteOutputs
@@ -187,10 +187,10 @@ def execute(config: RunConfig, pipeline: beam.Pipeline) -> dict:
     """Run a prepared pipeline; returns the run summary, read back from the output's store (the
     launcher shares no disk with the workers that wrote it)."""
     pipeline.run().wait_until_finish()
-    summary = commit.run_summary(config.output, config.run_id)
+    summary = lake.run_summary(config.output, config.run_id)
     if summary is None:
-        raise RuntimeError(f"the run finished but {config.output} holds no commit of run {config.run_id}; "
-                           "the output was not published")
+        raise RuntimeError(f"the run finished but {config.output} holds no summary of run {config.run_id} "
+                           f"({lake.RUNS}/{config.run_id}.json); the run was not committed")
     return summary
 
 
@@ -213,7 +213,7 @@ def describe(summary: dict, output: str) -> str:
 def one_line(exc: BaseException) -> str:
     """An exception as one line of at most 500 characters; newsbeam's own errors without their type."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, (safety.LaunchFailed, commit.DamagedOutput)):
+    if isinstance(exc, (safety.LaunchFailed, lake.DamagedOutput)):
         return text[:500]
     return f"{type(exc).__name__}: {text}"[:500]
 
@@ -221,7 +221,7 @@ def one_line(exc: BaseException) -> str:
 def failure_reason(exc: BaseException) -> str:
     """The sentence to show for a failed run: a stage failure's own message when Beam wrapped it."""
     text = str(exc)
-    for marker in ("StageFailure: ", "StageErrorLimit: ", "RejectedLimit: ", "LostFiles: ", "DamagedOutput: "):
+    for marker in ("StageFailure: ", "StageErrorLimit: ", "RejectedLimit: ", "ConcurrentRun: ", "DamagedOutput: "):
         if marker in text:
             return text.split(marker, 1)[1].split("\n", 1)[0].split(" [while running", 1)[0]
     if isinstance(exc, StageFailure):  # raised as it is (the in-process runner): its message without Beam's note
@@ -251,11 +251,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         LOG.exception("run %s failed", config.run_id)
         state = "was not changed"
         try:  # the files this run wrote before it failed; a run killed outright leaves them to a later run
-            if commit.run_summary(config.output, config.run_id) is not None:
-                state = ("holds this run's commit: it was published, but a step after the commit failed; "
-                         "check _newsbeam/current.json (the next run rewrites it)")
+            committed = lake.committed_tables(config.output, config.run_id)
+            if committed:
+                state = (f"holds this run's commit of {', '.join(committed)}: a step after that failed; rerun the "
+                         "date (or the whole output for an undated one) to commit every table again")
             else:
-                commit.discard_run(config.output, config.run_id)
+                lake.discard_run(config.output, config.run_id)
         except Exception:
             LOG.warning("could not delete the files of failed run %s from %s", config.run_id, config.output,
                         exc_info=True)

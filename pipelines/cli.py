@@ -17,7 +17,7 @@ commands:
             ('newsbeam run --help' lists the options; --date D writes date D of a lake)
   backfill  run each date of a range into one lake, oldest first: {date} in --input becomes the
             date, other flags are those of run
-  files     print the data files that make up OUTPUT now (from its _newsbeam/current.json), one per
+  files     print the data files that make up OUTPUT's tables now (from their Delta logs), one per
             line: what a reader should read, never a mix of two runs
   report    summarise OUTPUT (or dates of a lake) and write an HTML page with charts
   show      one article: its page text with the removed lines and their reasons, its entities
@@ -29,7 +29,7 @@ def files_main(argv: Sequence[str]) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from pipelines.options import EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, Parser, refuse_unknown
-    from transforms.io import commit, store
+    from transforms.io import lake, store
 
     parser = Parser(prog="newsbeam files")
     parser.add_argument("output")
@@ -39,13 +39,13 @@ def files_main(argv: Sequence[str]) -> int:
         refuse_unknown(beam_args, "newsbeam files")
         store.use_options(PipelineOptions(beam_args))
         output = store.check_path(args.output, "OUTPUT")
-        if not commit.is_newsbeam_output(output):
+        if not lake.is_newsbeam_output(output):
             raise ValueError(f"{output} holds no newsbeam output")
-        paths = commit.current_files(output, args.table)
+        paths = lake.current_files(output, args.table)
     except ValueError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except commit.DamagedOutput as exc:
+    except lake.DamagedOutput as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return EXIT_RUN_FAILED
     for path in paths:

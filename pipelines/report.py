@@ -1,8 +1,8 @@
 """``newsbeam report OUT``: what a run (or a range of dates of a lake) produced, as text and as one
 self-contained HTML page with charts.
 
-Everything is computed with DuckDB (in UTC) from the Parquet files that make up the output now (those
-listed in ``_newsbeam/current.json``, never a file of a run in progress). Files on an object store
+Everything is computed with DuckDB (in UTC) from the Parquet files that make up the output's Delta
+tables now (those their logs name: never a file of a run in progress or of a replaced date). Files on an object store
 are copied to a temporary folder first (only the tables and dates the report needs), removed after.
 A data file that cannot be read (cut short, overwritten, deleted) stops the report with one line
 naming it and the run or date to rerun (exit 3), found by reading each file again when DuckDB's error
@@ -60,14 +60,14 @@ class DamagedFile(RuntimeError):
 def damaged(output: str, rel: str, fault: str) -> DamagedFile:
     """The error for the data file ``rel`` (below ``output``) that ``fault`` ('is missing', 'is
     damaged (...)'), with the rerun that writes it again: its date in a lake, else the whole output."""
-    from transforms.io import commit, store
+    from transforms.io import lake, store
 
     date = re.match(r"[^/]+/dt=([^/]+)/", rel)
     if date:
         mend = (f"rerun date {date.group(1)} to write that date's files again (newsbeam run --date {date.group(1)} "
                 f"--output {output} with that date's input; the run says when later dates must be rerun with it)")
     else:
-        run = commit.run_of_part(rel)
+        run = lake.run_of_part(rel)
         mend = (f"rerun the run that wrote it to write the output again ({'run ' + run + ': ' if run else ''}"
                 f"newsbeam run --output {output} with the same input)")
     return DamagedFile(f"{store.join(output, rel)} {fault}; {mend}")
@@ -78,9 +78,9 @@ def report_files(output: str, first: Optional[str], last: Optional[str], workdir
     """({table: local paths of its current files within the dates}, dates covered), for ``tables``
     only; files on an object store are copied into ``workdir`` (a temporary folder the caller
     removes)."""
-    from transforms.io import commit, store
+    from transforms.io import lake, store
 
-    state = commit.current_state(output)
+    state = lake.current_state(output)
     dates = [d for d in state.get("dates", []) if (not first or d >= first) and (not last or d <= last)]
     if (first or last) and not state.get("dates"):
         raise ValueError(f"{output} is not a lake of dates (it was written without --date): drop --from/--to")
@@ -427,13 +427,13 @@ def open_output(path: str, beam_args: Sequence[str], name: str) -> str:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from pipelines.options import unknown_flags
-    from transforms.io import commit, store
+    from transforms.io import lake, store
 
     unknown = unknown_flags(beam_args)
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(unknown)}")
     store.use_options(PipelineOptions(list(beam_args)))
     output = store.check_path(path, name)
-    if not commit.is_newsbeam_output(output):
+    if not lake.is_newsbeam_output(output):
         raise ValueError(f"{output} holds no newsbeam output")
     return output

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Optional, TypeVar
 
 from transforms.config import RunConfig
 from transforms.dedupe import history
-from transforms.io import commit, store
+from transforms.io import lake, store
 from transforms.io.paths import glob_root, has_glob
 
 T = TypeVar("T")
@@ -64,7 +64,7 @@ def check_output_outside_inputs(output: str, inputs: Iterable[str]) -> None:
 def lake_state(output: str) -> Optional[dict]:
     """The output's current state (one read of it, for every check below), or None for a new, empty
     or foreign output."""
-    return commit.current_state(output) if commit.is_newsbeam_output(output) else None
+    return lake.current_state(output) if lake.is_newsbeam_output(output) else None
 
 
 def output_kind(state: Optional[dict]) -> Optional[str]:

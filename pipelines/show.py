@@ -165,7 +165,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     from pipelines.options import Parser, date_arg
     from pipelines.report import DamagedFile, naming_damaged_files, open_output, report_files
-    from transforms.io.commit import DamagedOutput
+    from transforms.io.lake import DamagedOutput
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = Parser(prog="newsbeam show", allow_abbrev=False)

@@ -17,7 +17,7 @@ from benchmarks.servers.local_runners import (PRISM, PYTHON_BOOT, WORKER_PYTHON,
                                               prism_with_two_worker_pools)
 from benchmarks.servers.object_stores import filesystems_for, gcs_server, s3_server
 from support import NEWSBEAM, PROJECT_ROOT, SEEDS
-from transforms.io.commit import without_run_id
+from transforms.io.lake import without_run_id
 
 # Object-store servers, `newsbeam run` processes, Prism and worker pools, SIGKILL: all slow.
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from support import NEWSBEAM, SEEDS
-from transforms.io.commit import without_run_id
+from transforms.io.lake import without_run_id
 
 # Every test runs the real command line, `newsbeam run`, in a process of its own.
 pytestmark = pytest.mark.slow

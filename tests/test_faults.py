@@ -10,7 +10,7 @@ import pytest
 
 from support import NEWSBEAM, TEST_RUNNER
 from support.runs import snapshot, write_articles
-from transforms.io.commit import without_run_id
+from transforms.io.lake import without_run_id
 
 
 def run_in_process(inputs, output, max_stage_error_share=0.01):

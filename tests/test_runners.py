@@ -25,7 +25,7 @@ from benchmarks.corpora.generated import write_generated
 from benchmarks.servers.local_runners import (PRISM, PYTHON_BOOT, WORKER_PYTHON, build_wheel,
                                               prism_with_worker_pool)
 from support import NEWSBEAM, PROJECT_ROOT, SEEDS
-from transforms.io.commit import without_run_id
+from transforms.io.lake import without_run_id
 
 # Each runner runs `newsbeam run` in a process of its own; Prism and a worker pool are servers.
 pytestmark = pytest.mark.slow

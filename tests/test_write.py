@@ -11,6 +11,8 @@ from transforms.config import RunConfig, WriteConfig
 from transforms.records import Article, ArticleRow, Entity, RawRecord
 from transforms.rejects import make_rejection
 from transforms.schema import arrow_schema
+from support.lake import delta_rows, duckdb_rows
+from transforms.io import lake
 from transforms.io.rows import TABLES, entity_rows, partition_dir, shard_of
 from transforms.io.write import WriteOutputs, check_output_replaceable
 
@@ -62,7 +64,7 @@ def test_shards_are_stable_and_spread():
 
 def test_refuses_to_replace_a_folder_that_is_not_newsbeam_output(tmp_path):
     (tmp_path / "precious.txt").write_text("keep me")
-    with pytest.raises(ValueError, match="not a newsbeam output"):
+    with pytest.raises(ValueError, match="not a newsbeam lake"):
         check_output_replaceable(str(tmp_path))
     check_output_replaceable(str(tmp_path / "new"))  # a new folder is fine
 
@@ -92,34 +94,35 @@ def test_write_outputs_partitions_shards_and_publishes(tmp_path, runner_options)
     en_files = sorted(os.listdir(out / "articles" / "language=en"))
     assert en_files == [f"part-run-1-0000{i}-of-00003.parquet" for i in range(3)]  # named by the run
     assert sum(pq.read_table(out / "articles" / "language=en" / f).num_rows for f in en_files) == 5
-    table = pq.read_table(out / "articles")  # pyarrow restores the Hive partition column
-    assert sorted(table.column("language").to_pylist()) == ["en"] * 5 + ["fr"]
-    assert pq.read_table(out / "duplicates").num_rows == 0  # an empty table still has a file and schema
-    assert pq.read_table(out / "rejected").column("reason").to_pylist() == ["empty_text"]
+    table = delta_rows(out, "articles")  # the partition column comes from the Delta log
+    assert sorted(r["language"] for r in table) == ["en"] * 5 + ["fr"]
+    assert delta_rows(out, "duplicates") == []  # an empty table still has its schema (in its log)
+    assert [r["reason"] for r in delta_rows(out, "rejected")] == ["empty_text"]
     summary = json.loads((out / "run.json").read_text())
     assert (summary["records_in"], summary["articles_written"], summary["rejected"], summary["reconciled"]) == (7, 6, 1, True)
     assert summary["articles_by_language"] == {"en": 5, "fr": 1}
-    # current.json names exactly the files on disk, each with its row count.
-    current = json.loads((out / "_newsbeam" / "current.json").read_text())
-    listed = {e["path"]: e["rows"] for entries in current["tables"].values() for e in entries}
+    # Each table's log names exactly the files on disk, each with its row count.
+    state = lake.current_state(str(out))
+    listed = {e["path"]: e["rows"] for entries in state["tables"].values() for e in entries}
     on_disk = {str(p.relative_to(out)): pq.read_metadata(p).num_rows for p in out.rglob("*.parquet")}
-    assert listed == on_disk and current["latest_run"] == "run-1"
+    assert listed == on_disk and summary["run_id"] == "run-1"
+    assert summary["table_versions"] == state["versions"]
 
 
-def test_an_empty_articles_table_still_has_a_readable_file(tmp_path, runner_options):
-    import duckdb
-
+def test_an_empty_articles_table_is_a_readable_table(tmp_path, runner_options):
     out = tmp_path / "out"
     _run_write(tmp_path, out, [], runner_options)
-    got = duckdb.connect().execute("SELECT count(*) FROM read_parquet(?, hive_partitioning=true)",
-                                   [str(out / "articles" / "**" / "*.parquet")]).fetchall()
-    assert got == [(0,)]
+    assert duckdb_rows(out, "articles", "SELECT count(*) AS n FROM t") == [{"n": 0}]
+    columns = {r["column_name"] for r in duckdb_rows(out, "articles", "DESCRIBE SELECT * FROM t")}
+    assert {"article_id", "body", "language"} <= columns
 
 
 def test_rerun_replaces_the_output_whole(tmp_path, runner_options):
     out = tmp_path / "out"
     _run_write(tmp_path, out, _articles(3) + _articles(2, "fr"), runner_options, run_id="first")
     _run_write(tmp_path, out, _articles(2), runner_options, run_id="second")
-    assert not (out / "articles" / "language=fr").exists()
     assert json.loads((out / "run.json").read_text())["run_id"] == "second"
-    assert pq.read_table(out / "articles").num_rows == 2
+    assert sorted(r["article_id"] for r in delta_rows(out, "articles")) == ["en0", "en1"]
+    # The first run stays readable by time travel until a vacuum deletes its files.
+    first = json.loads((out / "_runs" / "first.json").read_text())["table_versions"]["articles"]
+    assert len(delta_rows(out, "articles", version=first)) == 5

@@ -247,10 +247,6 @@ class WriteConfig:
     rows_per_file: int = setting(50_000, "--rows-per-file",
                                  "target rows per Parquet file (a partition of N rows gets ceil(N / this) files)",
                                  at_least=1)
-    orphan_grace_hours: float = setting(
-        6.0, "--orphan-grace-hours",
-        "files in the output of a run that never published (killed, or still writing) are deleted by a later "
-        "run once they are this old", at_least=0)
 
     def __post_init__(self):
         check_ranges(self)

@@ -36,7 +36,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.dedupe.minhash import MinHashParams, band_hashes, signature_array
 from transforms.dedupe.rules import Fingerprint
-from transforms.io import commit, store
+from transforms.io import lake, store
 from transforms.records import INDEX_TABLE, IndexRow
 from transforms.rejects import StageFailure, is_transient
 
@@ -83,9 +83,9 @@ def lake_history(output: str, date: Optional[datetime.date], days: int) -> LakeH
     """The lake ``output`` around ``date`` (one read of its state); nothing for an undated run, a
     new output or ``days == 0``. Later dates were run without this date's articles as history, so a
     story of both dates is an article in each."""
-    if not date or days <= 0 or not commit.is_newsbeam_output(output):
+    if not date or days <= 0 or not lake.is_newsbeam_output(output):
         return LakeHistory([], [], ())
-    state = commit.current_state(output)
+    state = lake.current_state(output)
     first, last = window(date, days)
     files = sorted((e["dt"], store.join(output, e["path"])) for e in state["tables"].get(INDEX_TABLE, [])
                    if e.get("dt") and first <= e["dt"] <= last and e.get("rows", 1) > 0)
@@ -173,7 +173,7 @@ def unreadable_index_message(output: str, dt: str, path: str, exc: BaseException
     how to mend the lake."""
     try:
         named = any(store.join(output, e["path"]) == path
-                    for e in commit.current_state(output)["tables"].get(INDEX_TABLE, []))
+                    for e in lake.current_state(output)["tables"].get(INDEX_TABLE, []))
     except Exception:  # pylint: disable=broad-except  (the state itself is damaged: say what we know)
         named = True
     if not named:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 
 from transforms.config import date_partition
 from transforms.io import store
-from transforms.io.commit import part_name
+from transforms.io.lake import part_name
 from transforms.records import (INDEX_TABLE, Article, ArticleRow, DuplicateRow, EntityRow, IndexRow, RejectedRow,
                                 RemovedLineRow)
 from transforms.schema import arrow_schema
@@ -164,15 +165,20 @@ def write_part(output: str, run_id: str, table: Table, partition: str, shard: in
     # (pages, dictionary fallback) follow the chunks, so they must not depend on the arrival order.
     order = sorted(range(len(keys)), key=keys.__getitem__)
     data = data.take(pa.array(order, type=pa.int64()))
+    sink = pa.BufferOutputStream()  # the file's exact size goes into the table's log
+    pq.write_table(data, sink, compression="snappy")
+    body = sink.getvalue()
     with store.create(store.join(output, rel)) as handle:
-        pq.write_table(data, pa.PythonFile(handle, mode="w"), compression="snappy")
-    entry = {"table": table.name, "path": rel, "rows": len(keys)}
+        handle.write(body.to_pybytes())
+    entry = {"table": table.name, "path": rel, "rows": len(keys), "size": body.size,
+             "partition_values": partition_values(partition), "written_at": time.time(),
+             "null_count": {f.name: data.column(f.name).null_count for f in schema
+                            if not pa.types.is_struct(f.type)}}
     if date is not None:
         entry["dt"] = date.isoformat()
     return entry
 
 
-def write_empty(output: str, run_id: str, table: Table, date: Optional[datetime.date] = None) -> dict:
-    """A zero-row file, so that a glob over an empty table still finds its schema (a partitioned
-    table gets it in its 'und' partition)."""
-    return write_part(output, run_id, table, partition_dir(table, {}, date), 0, 1, [], date)
+def partition_values(partition: str) -> dict[str, str]:
+    """{"dt": "2025-03-01", "language": "en"} of a partition folder ("dt=2025-03-01/language=en")."""
+    return dict(part.split("=", 1) for part in partition.split("/") if part)

@@ -159,6 +159,43 @@ def delete(paths: Iterable[str]) -> None:
                         raise
 
 
+def delta_options(path: str) -> dict[str, str]:
+    """The ``storage_options`` delta-rs (the lake's Delta tables) needs for ``path``: the same
+    endpoint and credentials Beam's file systems were given (:func:`use_options`,
+    :func:`ensure_options`). Empty for local paths; delta-rs reads the usual AWS_* and GOOGLE_*
+    variables of the environment by itself.
+
+    S3: commits are "put if absent" (``conditional_put=etag``), which AWS S3 and MinIO support, so
+    two writers never both create a commit and no lock table (DynamoDB) is needed. GCS: with
+    ``STORAGE_EMULATOR_HOST`` set (an emulator, as in the tests), its address and no OAuth."""
+    kind = scheme(path)
+    found: dict[str, str] = {}
+    if kind == "s3":
+        found["conditional_put"] = "etag"
+        current = FileSystems._pipeline_options  # pylint: disable=protected-access
+        if current is not None:
+            from apache_beam.options.pipeline_options import S3Options
+
+            view = current.view_as(S3Options)
+            pairs = (("AWS_ENDPOINT_URL", view.s3_endpoint_url), ("AWS_ACCESS_KEY_ID", view.s3_access_key_id),
+                     ("AWS_SECRET_ACCESS_KEY", view.s3_secret_access_key),
+                     ("AWS_SESSION_TOKEN", view.s3_session_token), ("AWS_REGION", view.s3_region_name))
+            found.update({key: value for key, value in pairs if value})
+            if (view.s3_endpoint_url or "").startswith("http://"):
+                found["AWS_ALLOW_HTTP"] = "true"
+            if view.s3_endpoint_url and "AWS_REGION" not in found and not os.environ.get("AWS_REGION"):
+                found["AWS_REGION"] = "us-east-1"  # an S3-compatible server: any region signs
+    elif kind == "gs" and os.environ.get("STORAGE_EMULATOR_HOST"):
+        import json
+
+        host = os.environ["STORAGE_EMULATOR_HOST"]
+        base = host if "://" in host else f"http://{host}"
+        found["google_service_account_key"] = json.dumps(
+            {"gcs_base_url": base.rstrip("/"), "disable_oauth": True, "client_email": "", "private_key": "",
+             "private_key_id": ""})
+    return found
+
+
 _OPTION_PREFIXES = ("s3_", "azure_", "hdfs_")  # the flags Beam's file systems read (GCS reads none)
 
 

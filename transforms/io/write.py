@@ -1,18 +1,18 @@
-"""Write: the four Parquet tables and ``run.json``, published all at once.
+"""Write: the tables as Parquet parts, committed to the lake's Delta tables all at once.
 
 Layout of an output (a local folder, or a prefix on an object store)::
 
-    articles/language=<code>/part-<run>-00000-of-00001.parquet   one row per kept article
-    entities/part-<run>-...parquet                              one row per article and distinct entity
-    duplicates/part-<run>-...parquet                            one row per dropped copy
-    rejected/part-<run>-...parquet                              one row per unusable record
-    removed_lines/part-<run>-...parquet                         with keep_removed_lines: why each page line went
-    run.json                                                    the last published run's counts
-    _newsbeam/                                                  the commit log and current.json
+    articles/[dt=<date>/]language=<code>/part-<run>-00000-of-00001.parquet   one row per kept article
+    entities/[dt=<date>/]part-<run>-...parquet                            one row per article and distinct entity
+    duplicates/, rejected/                                                one row per dropped copy / unusable record
+    removed_lines/                                                        with keep_removed_lines: why each page line went
+    dedupe_index/dt=<date>/                                               dated runs: what later dates match against
+    <table>/_delta_log/                                                   each table's Delta log
+    run.json, _runs/<run>.json                                            the runs' counts and the tables' versions
 
 Workers write each file straight to its place under a name only its run uses; nothing is renamed.
-The last step commits the run (transforms/io/commit.py): until then readers of ``current.json`` see the
-previous output, and a run that dies leaves it as it was.
+The last step commits the run to each table (transforms/io/lake.py): until then readers see the
+previous state, and a run that dies leaves it as it was.
 
 Same input, same files: rows are sharded by a hash of their key into a number of files fixed by
 the row count (``rows_per_file``), and sorted inside each file, so neither the runner nor the
@@ -31,10 +31,9 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.config import RunConfig
-from transforms.io import commit, store
-from transforms.io.commit import RUN_FILE
+from transforms.io import lake, store
 from transforms.io.rows import (CORE_TABLES, TABLES, Table, article_row, entity_rows, partition_dir, removed_line_rows,
-                                shard_of, write_empty, write_part)
+                                shard_of, write_part)
 from transforms.io.summary import check_rejected_share, check_stage_errors, summarise
 from transforms.records import INDEX_TABLE, Article, DuplicateRow, RejectedRow
 from transforms.rejects import STAGE_ERROR
@@ -55,10 +54,15 @@ def check_output_replaceable(output: str) -> None:
             return
     elif not store.list_files(output, limit=1):
         return
-    if not commit.is_newsbeam_output(output):
+    if lake.is_old_layout(output):
         raise ValueError(
-            f"refusing to write into {output}: it is not empty and holds no {commit.CURRENT} or {RUN_FILE}, so "
-            "it is not a newsbeam output. Choose an empty or new --output.")
+            f"{output} is a newsbeam output of the layout before Delta Lake tables (it has {lake.OLD_LAYOUT}/): "
+            f"convert it first with: newsbeam migrate {output}")
+    if not lake.is_newsbeam_output(output):
+        raise ValueError(
+            f"refusing to write into {output}: it is not empty and is not a newsbeam lake (a lake's "
+            f"{lake.MARKER_TABLE}/ is a Delta table named {lake.table_name(lake.MARKER_TABLE)}). Nothing was "
+            "touched. Choose an empty or new --output.")
 
 
 class _WriteParts(beam.DoFn):
@@ -76,17 +80,17 @@ class _WriteParts(beam.DoFn):
 
 
 class _Publish(beam.DoFn):
-    """The last step: check the stage-error and rejected shares, then commit the run (see
-    transforms/io/commit.py)."""
+    """The last step: check the stage-error and rejected shares, then commit the run to each table
+    (see transforms/io/lake.py)."""
 
     def __init__(self, output: str, run: dict, tables: tuple[str, ...], max_stage_error_share: float,
-                 grace_hours: float, fs_options: dict, date: Optional[dates.date] = None,
-                 max_rejected_share: float = 1.0):
+                 fs_options: dict, date: Optional[dates.date] = None, max_rejected_share: float = 1.0,
+                 expected_runs: Optional[int] = None, replace_kind: bool = False):
         self._output, self._run, self._tables, self._date = output, run, tables, date
         self._max_share = max_stage_error_share
         self._max_rejected_share = max_rejected_share
-        self._grace = grace_hours * 3600
         self._fs_options = fs_options
+        self._expected_runs, self._replace_kind = expected_runs, replace_kind
 
     def setup(self):
         store.ensure_options(self._fs_options)
@@ -95,14 +99,18 @@ class _Publish(beam.DoFn):
         check_stage_errors(counts, self._max_share, error_examples)  # Top.Smallest: already in order
         check_rejected_share(counts, self._max_rejected_share)
         manifest = list(manifest)
-        run_id = self._run["run_id"]
-        for name in self._tables:
-            if not any(m["table"] == name for m in manifest):
-                manifest.append(write_empty(self._output, run_id, TABLES[name], self._date))
         summary = summarise(counts, manifest, self._run, list(partial))
-        replaces = {"dt": self._date.isoformat()} if self._date else "all"
-        commit.publish(self._output, run_id, manifest, summary, replaces=replaces, grace_seconds=self._grace)
-        yield summary
+        tables = {name: {"entries": lake.files_of(manifest, name), "schema": TABLES[name].schema,
+                         "partition_by": partition_columns(TABLES[name], self._date)}
+                  for name in self._tables}
+        yield lake.publish(self._output, self._run["run_id"], tables, summary,
+                           self._date.isoformat() if self._date else None, self._expected_runs,
+                           replace_kind=self._replace_kind)
+
+
+def partition_columns(table: Table, date: Optional[dates.date]) -> list[str]:
+    """A table's Delta partition columns: ``dt`` in a lake of dates, then its own (articles: language)."""
+    return (["dt"] if date else []) + ([table.partition_by] if table.partition_by else [])
 
 
 # What each output adds to run.json's counts (summed per key by "Sum Counts").
@@ -134,7 +142,8 @@ def _example_order(example: tuple) -> tuple:
 
 
 class WriteOutputs(beam.PTransform):
-    """Write articles/entities/duplicates/rejected as Parquet plus run.json, then publish.
+    """Write articles/entities/duplicates/rejected (and the dedupe index) as Parquet parts, then
+    commit them to the lake's Delta tables and write run.json.
 
     Input: a dict with ``records`` (every RawRecord read), ``articles`` (annotated Articles),
     ``duplicates`` (DuplicateRow), ``rejected`` (RejectedRow from every stage) and, optionally,
@@ -152,8 +161,11 @@ class WriteOutputs(beam.PTransform):
         self._rows_per_file = config.write.rows_per_file
         self._max_share = config.max_stage_error_share
         self._max_rejected_share = config.max_rejected_share
-        self._grace_hours = config.write.orphan_grace_hours
         self._date = config.date
+        self._replace_kind = config.change_output_kind
+        # The date's run counter as this run starts: a run of the same date that commits meanwhile
+        # moves it, and this run then fails instead of replacing it (transforms/io/lake.py).
+        self._expected_runs = lake.runs_of_date(self._output, config.date.isoformat() if config.date else None)
         now = time.time()
         self._run = {"run_id": config.run_id, "date": config.date.isoformat() if config.date else None,
                      "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(), "started_at_epoch": now,
@@ -200,8 +212,8 @@ class WriteOutputs(beam.PTransform):
             | "Merge Stage Errors" >> beam.Flatten()
             | "First Three Stage Errors" >> beam.combiners.Top.Smallest(3, key=_example_order))
         return manifest | "Publish Output" >> beam.ParDo(
-            _Publish(self._output, self._run, self._tables, self._max_share, self._grace_hours,
-                     store.filesystem_options(pipeline), self._date, self._max_rejected_share),
+            _Publish(self._output, self._run, self._tables, self._max_share, store.filesystem_options(pipeline),
+                     self._date, self._max_rejected_share, self._expected_runs, self._replace_kind),
             counts=beam.pvalue.AsSingleton(counts), partial=beam.pvalue.AsList(partial),
             error_examples=beam.pvalue.AsSingleton(error_examples))
 

@@ -1,0 +1,423 @@
+"""The output's tables as Delta Lake tables: what a reader sees, and the commit that publishes a run.
+
+An output (a local folder or an object-store prefix) holds one Delta table per table name, each a
+folder of Parquet files with a ``_delta_log/`` beside them::
+
+    articles/_delta_log/00000000000000000007.json      the table's log: which files make it up now
+    articles/dt=2025-03-01/language=en/part-<run>-00000-of-00001.parquet
+    entities/ duplicates/ rejected/ dedupe_index/ (removed_lines/)   the same, partitioned by dt
+    run.json                                           the last run's summary, with each table's version
+    _runs/<run id>.json                                every run's summary, written once it committed
+
+Any Delta reader (DuckDB's ``delta_scan``, Polars, pandas through ``deltalake``, Spark, Trino) reads
+a table's current state from its log and never sees a file of a run in progress, of a run that
+died or of a date replaced since: those files stay on disk, outside the table, until ``newsbeam
+vacuum`` deletes them after a retention.
+
+A run's workers write its Parquet parts under names only that run uses (no rename, no shared
+disk); the last step then commits them, one Delta commit per table (delta-rs commits files it did
+not write). A dated run replaces its date in each table (the commit removes that ``dt``'s files and
+adds the run's), an undated run replaces each table. The tables are committed in :data:`ORDER`:
+``articles`` first, ``dedupe_index`` last, so a later run's look-back never sees a date whose
+articles are not committed yet. Between two tables' commits (a few hundred milliseconds) a reader
+may see the new date in one table and the old in the next; a reader that must never see that pins
+the versions ``run.json`` names (time travel).
+
+Commits carry two application transactions (Delta's ``txn`` actions): ``newsbeam.run=<run id>``,
+so that a retried commit step finds its own commit and adds nothing twice, and ``newsbeam.dt=<date>``
+(``newsbeam.dt=all`` for an undated output), a counter of the runs of that date. A run reads the
+counter of its date in ``articles`` when it starts; if another run committed that date meanwhile,
+the counter has moved and this run fails before it commits any table (:class:`ConcurrentRun`).
+Two runs of different dates touch different counters and partitions, and both land; Delta's
+optimistic concurrency retries the later commit.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from datetime import datetime, timezone
+from typing import Iterable, Optional
+
+from transforms.io import store
+from transforms.rejects import StageFailure
+
+LOG = logging.getLogger("newsbeam.lake")
+
+RUN_FILE = "run.json"
+RUNS = "_runs"
+LOG_FOLDER = "_delta_log"
+MARKER_TABLE = "articles"  # a newsbeam lake: OUT/articles/ is a Delta table named newsbeam.articles
+ORDER = ("articles", "entities", "duplicates", "rejected", "removed_lines", "dedupe_index")
+ALL_DATES = "all"
+OLD_LAYOUT = "_newsbeam"  # newsbeam's own commit log before the Delta tables
+_PART = re.compile(r"^part-(?P<run>[0-9a-zA-Z_-]+)-(?P<shard>\d{5})-of-(?P<shards>\d{5})\.parquet$")
+
+
+def part_name(run_id: str, shard: int, shards: int) -> str:
+    return f"part-{run_id}-{shard:05d}-of-{shards:05d}.parquet"
+
+
+def run_of_part(name: str) -> Optional[str]:
+    found = _PART.match(name.rsplit("/", 1)[-1])
+    return found.group("run") if found else None
+
+
+def without_run_id(rel: str) -> str:
+    """A data file's path with the run id taken out of its name: two runs of the same input write
+    the same files under their own run's names, and compare equal this way."""
+    head, _, name = rel.rpartition("/")
+    found = _PART.match(name)
+    if not found:
+        return rel
+    return f"{head}/" * bool(head) + f"part-{found.group('shard')}-of-{found.group('shards')}.parquet"
+
+
+def table_name(name: str) -> str:
+    """The name in a table's Delta metadata (what tells a newsbeam lake from any Delta table)."""
+    return f"newsbeam.{name}"
+
+
+def table_uri(output: str, name: str) -> str:
+    return store.join(output, name)
+
+
+class DamagedOutput(RuntimeError):
+    """A file of the output's own bookkeeping cannot be read: the message names it and the repair."""
+
+
+class ConcurrentRun(StageFailure):
+    """Another run committed the same date while this one ran: this run fails and commits nothing."""
+
+
+def read_json(path: str, repair: str = "") -> dict:
+    """A JSON object of the output's bookkeeping; :class:`DamagedOutput` naming ``path`` (and
+    ``repair``, the way to mend it) when it is not one."""
+    mend = f"; {repair}" if repair else ""
+    try:
+        value = json.loads(store.read_bytes(path).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:  # cut short, or overwritten
+        raise DamagedOutput(f"{path} is damaged ({type(exc).__name__}: {str(exc)[:120]}){mend}") from None
+    if not isinstance(value, dict):
+        raise DamagedOutput(f"{path} is damaged (a JSON {type(value).__name__}, not an object){mend}")
+    return value
+
+
+def _dump(value: dict) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+# Reading -----------------------------------------------------------------------------------------
+
+def has_table(output: str, name: str) -> bool:
+    return bool(store.list_files(store.join(output, name, LOG_FOLDER), limit=1))
+
+
+def open_table(output: str, name: str, version: Optional[int] = None):
+    """The Delta table ``name`` of ``output`` (at ``version``, or its latest), or None when there is
+    none. A log that delta-rs cannot read is :class:`DamagedOutput`."""
+    from deltalake import DeltaTable
+
+    if not has_table(output, name):
+        return None
+    uri = table_uri(output, name)
+    try:
+        return DeltaTable(uri, version=version, storage_options=store.delta_options(uri) or None)
+    except Exception as exc:  # pylint: disable=broad-except  (delta-rs raises several kinds for a bad log)
+        if version is not None and "version" in str(exc).lower() and "not" in str(exc).lower():
+            raise
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
+        damaged = damaged_log_file(uri)
+        if damaged:
+            raise DamagedOutput(
+                f"{damaged} is damaged ({reason}); it is a commit of the Delta table {uri}. If it is the newest "
+                f"file of {LOG_FOLDER}/, delete it (the table goes back to the version before it) and rerun the date "
+                "that commit wrote; else restore it from a backup") from None
+        raise DamagedOutput(
+            f"the Delta log of {uri} cannot be read ({reason}); restore the damaged file of "
+            f"{store.join(uri, LOG_FOLDER)} from a backup, or move the output aside and rerun its dates into a new "
+            "one") from None
+
+
+def damaged_log_file(uri: str) -> Optional[str]:
+    """The newest commit file of a table's log that is not JSON lines, if any (the one a cut-short
+    write left)."""
+    commits = sorted(p for p, _ in store.list_files(store.join(uri, LOG_FOLDER)) if p.endswith(".json")
+                     and p.rsplit("/", 1)[-1].split(".")[0].isdigit())
+    for path in reversed(commits):
+        try:
+            for line in store.read_bytes(path).decode("utf-8").splitlines():
+                if line.strip():
+                    json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            return path
+    return None
+
+
+def is_old_layout(output: str) -> bool:
+    """An output of newsbeam before the Delta tables (its own commit log under ``_newsbeam/``)."""
+    return bool(store.list_files(store.join(output, OLD_LAYOUT), limit=1))
+
+
+def is_newsbeam_output(output: str) -> bool:
+    """``output`` is a newsbeam lake: its ``articles/`` is a Delta table named ``newsbeam.articles``."""
+    table = open_table(output, MARKER_TABLE)
+    return table is not None and table.metadata().name == table_name(MARKER_TABLE)
+
+
+def table_files(table) -> list[dict]:
+    """The files a Delta table is made of now: {"path" (below the table), "rows", "size", "dt"?,
+    "language"?}, sorted by path."""
+    actions = table.get_add_actions(flatten=True)
+    columns = {name: actions.column(name).to_pylist() for name in actions.column_names}
+    found = []
+    for i, path in enumerate(columns.get("path", [])):
+        entry = {"path": path, "rows": columns["num_records"][i], "size": columns["size_bytes"][i]}
+        for key in ("dt", "language"):
+            value = columns.get(f"partition.{key}", [None] * (i + 1))[i]
+            if value is not None:
+                entry[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        found.append(entry)
+    return sorted(found, key=lambda e: e["path"])
+
+
+def current_state(output: str, versions: Optional[dict] = None) -> dict:
+    """What the output holds now (or at ``versions``, {table: version}): {"tables": {name: [{"table",
+    "path" (below the output), "rows", "dt"?, ...}]}, "dates": [...], "versions": {name: version}}."""
+    tables: dict[str, list[dict]] = {}
+    found_versions: dict[str, int] = {}
+    for name in ORDER:
+        table = open_table(output, name, (versions or {}).get(name))
+        if table is None:
+            continue
+        found_versions[name] = table.version()
+        tables[name] = [{**entry, "table": name, "path": f"{name}/{entry['path']}"} for entry in table_files(table)]
+    dates = sorted({e["dt"] for entries in tables.values() for e in entries if e.get("dt")})
+    return {"tables": tables, "dates": dates, "versions": found_versions}
+
+
+def current_files(output: str, table: Optional[str] = None) -> list[str]:
+    """Full paths of the files that make up ``output``'s tables now (of one table, or all)."""
+    tables = current_state(output)["tables"]
+    names = [table] if table else sorted(tables)
+    return [store.join(output, entry["path"]) for name in names for entry in tables.get(name, [])]
+
+
+def date_key(date: Optional[str]) -> str:
+    return f"newsbeam.dt={date or ALL_DATES}"
+
+
+def run_key(run_id: str) -> str:
+    return f"newsbeam.run={run_id}"
+
+
+def runs_of_date(output: str, date: Optional[str]) -> int:
+    """How many runs committed ``date`` (None: an undated output) to the lake's articles so far: the
+    counter a run reads when it starts and expects unchanged when it commits."""
+    table = open_table(output, MARKER_TABLE)
+    return (table.transaction_version(date_key(date)) or 0) if table is not None else 0
+
+
+def run_summary(output: str, run_id: str) -> Optional[dict]:
+    """The summary of run ``run_id`` once it committed every table; None if it did not."""
+    path = store.join(output, RUNS, f"{run_id}.json")
+    return read_json(path) if store.exists(path) else None
+
+
+def committed_tables(output: str, run_id: str) -> list[str]:
+    """The tables run ``run_id`` committed (all of them, some when it died between two, or none)."""
+    found = []
+    for name in ORDER:
+        table = open_table(output, name)
+        if table is not None and table.transaction_version(run_key(run_id)) is not None:
+            found.append(name)
+    return found
+
+
+def delta_extension() -> str:
+    """The path of DuckDB's ``delta`` extension as the ``duckdb-extension-delta`` package ships it
+    for the installed DuckDB (so that no ``INSTALL`` downloads it)."""
+    import os
+
+    import duckdb
+    import duckdb_extension_delta
+
+    base = os.path.join(os.path.dirname(duckdb_extension_delta.__file__), "extensions")
+    path = os.path.join(base, f"v{duckdb.__version__}", "delta.duckdb_extension")
+    if not os.path.exists(path):
+        raise RuntimeError(f"duckdb-extension-delta has no extension for DuckDB {duckdb.__version__} (in {base}); "
+                           "install the duckdb-extension-delta release of the same version as duckdb")
+    return path
+
+
+def duckdb_with_delta(con=None):
+    """A DuckDB connection (``con``, or a new one) that reads Delta tables with ``delta_scan``, the
+    extension loaded from its PyPI package, never downloaded."""
+    import duckdb
+
+    con = con or duckdb.connect()
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute(f"LOAD '{delta_extension()}'")
+    return con
+
+
+# Committing --------------------------------------------------------------------------------------
+
+def delta_schema(file_schema, partition_by: list[str]):
+    """A table's Delta schema: the columns of its Parquet files, then its partition columns (``dt``
+    a date, others strings); the files do not hold the partition columns."""
+    import pyarrow as pa
+
+    fields = [f for f in file_schema if f.name not in partition_by]
+    fields += [pa.field(p, pa.date32() if p == "dt" else pa.string()) for p in partition_by]
+    return pa.schema(fields)
+
+
+def merged_schema(current, ours, where: str):
+    """The table's schema after a run whose files have ``ours``: the columns the table has, then
+    the ones a newer newsbeam added (older dates read them as nulls). A column an older newsbeam
+    lacks stays in the table (its files read as nulls). A column whose type changed is refused."""
+    import pyarrow as pa
+
+    have = {f.name: f for f in current}
+    for field in ours:
+        if field.name in have and not have[field.name].type.equals(field.type):
+            raise StageFailure(
+                f"{where}: column {field.name} is {have[field.name].type} in the lake and {field.type} in this "
+                "newsbeam's files; a column's type cannot change in place. Write into a new output, or rerun every "
+                "date of the lake with this newsbeam into a new output")
+    return pa.schema(list(current) + [f.with_nullable(True) for f in ours if f.name not in have])
+
+
+def add_action(entry: dict):
+    """A Delta add action for a Parquet part a worker wrote (``entry`` from ``rows.write_part``)."""
+    from deltalake.transaction import AddAction
+
+    stats = {"numRecords": entry["rows"], "nullCount": entry.get("null_count", {}), "minValues": {}, "maxValues": {}}
+    return AddAction(path=entry["path"].split("/", 1)[1], size=entry["size"],
+                     partition_values=dict(entry.get("partition_values", {})),
+                     modification_time=int(entry.get("written_at", time.time()) * 1000), data_change=True,
+                     stats=json.dumps(stats, sort_keys=True))
+
+
+def _create(output: str, name: str, schema, partition_by: list[str]):
+    from deltalake import DeltaTable
+
+    uri = table_uri(output, name)
+    return DeltaTable.create(uri, schema, partition_by=partition_by or None, mode="ignore", name=table_name(name),
+                             description=f"newsbeam's {name} table", storage_options=store.delta_options(uri) or None)
+
+
+def commit_table(output: str, name: str, run_id: str, entries: list[dict], file_schema, partition_by: list[str],
+                 date: Optional[str], expected_runs: Optional[int] = None, metadata: Optional[dict] = None,
+                 replace_kind: bool = False) -> int:
+    """Commit one table of a run: replace ``date``'s partition (every file, for ``date`` None) with
+    ``entries``. Returns the table's version holding the run. Safe to repeat: a run that finds its
+    own transaction in the table commits nothing again. ``expected_runs``: the date's run counter
+    this run read when it started (:func:`runs_of_date`); another value now is :class:`ConcurrentRun`.
+    ``replace_kind``: the table was partitioned otherwise (an undated output becoming dated, or back,
+    ``--change-output-kind``): it is recreated with the new partitioning first (two commits)."""
+    from deltalake import CommitProperties, Transaction
+    from deltalake.exceptions import CommitFailedError
+
+    uri = table_uri(output, name)
+    schema = delta_schema(file_schema, partition_by)
+    table = _create(output, name, schema, partition_by)
+    for attempt in range(8):
+        table.update_incremental()
+        if table.transaction_version(run_key(run_id)) is not None:
+            return _version_holding(output, name, table, run_id)
+        runs = table.transaction_version(date_key(date)) or 0
+        if expected_runs is not None and runs != expected_runs:
+            raise ConcurrentRun(
+                f"another run committed {date or 'this output'} to {output} while this run was running (run counter "
+                f"{runs}, this run started at {expected_runs}); runs of one date must not overlap. Nothing of this "
+                f"run was committed: rerun the date once the other run has finished")
+        if list(table.metadata().partition_columns) != list(partition_by):
+            if not replace_kind:
+                raise StageFailure(
+                    f"{uri} is partitioned by {table.metadata().partition_columns or 'nothing'}, and this run writes it "
+                    f"partitioned by {partition_by or 'nothing'}; add --change-output-kind to replace it")
+            from deltalake import DeltaTable
+
+            table = DeltaTable.create(uri, schema, partition_by=partition_by or None, mode="overwrite",
+                                      name=table_name(name), description=f"newsbeam's {name} table",
+                                      storage_options=store.delta_options(uri) or None)
+            continue
+        import pyarrow as pa
+
+        current = pa.schema(table.schema().to_arrow())
+        merged = merged_schema(current, schema, uri)
+        properties = CommitProperties(
+            app_transactions=[Transaction(run_key(run_id), 1), Transaction(date_key(date), runs + 1)],
+            custom_metadata={"newsbeam.run_id": run_id, "newsbeam.date": date or ALL_DATES, **(metadata or {})})
+        try:
+            table.create_write_transaction(
+                [add_action(e) for e in entries], mode="overwrite", schema=merged, partition_by=partition_by or None,
+                partition_filters=[("dt", "=", date)] if date else None, commit_properties=properties)
+        except CommitFailedError as exc:
+            text = str(exc)
+            if "Concurrent transaction" in text:  # another run of this date committed since we loaded it
+                continue  # the counter check above names it
+            if "Metadata changed" in text or "concurrent" in text.lower():
+                LOG.info("commit of %s met a concurrent commit (%s); retrying", uri, text[:120])
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            raise
+        return _version_holding(output, name, None, run_id)
+    raise StageFailure(f"could not commit {uri}: it kept changing under this run (8 attempts)")
+
+
+def _version_holding(output: str, name: str, table, run_id: str) -> int:
+    """The first version of a table whose state holds run ``run_id``'s transaction (usually the
+    latest: other runs' commits may have come after it)."""
+    table = table if table is not None else open_table(output, name)
+    table.update_incremental()
+    version = table.version()
+    while version > 0:
+        older = open_table(output, name, version - 1)
+        if older.transaction_version(run_key(run_id)) is None:
+            break
+        version -= 1
+    return version
+
+
+def publish(output: str, run_id: str, tables: dict[str, dict], summary: dict, date: Optional[str],
+            expected_runs: Optional[int], replace_kind: bool = False) -> dict:
+    """Commit every table of a run whose Parquet parts are all written, then write its summary
+    (``_runs/<run id>.json`` and ``run.json``) with each table's resulting version; returns it.
+
+    ``tables``: {name: {"entries": [part entries], "schema": file schema, "partition_by": [...]}}.
+    Safe to call again for the same run (a retried step): tables already committed are not
+    committed twice."""
+    versions: dict[str, int] = {}
+    for name in sorted(tables, key=ORDER.index):
+        spec = tables[name]
+        if versions and expected_runs is not None and runs_of_date(output, date) != expected_runs + 1:
+            raise ConcurrentRun(
+                f"another run committed {date or 'this output'} to {output} while this run was committing it; this run "
+                f"committed {', '.join(versions)} only. Rerun the date once the other run has finished")
+        versions[name] = commit_table(
+            output, name, run_id, spec["entries"], spec["schema"], spec["partition_by"], date,
+            expected_runs=expected_runs if name == MARKER_TABLE else None,
+            metadata={"newsbeam.rows": str(sum(e["rows"] for e in spec["entries"]))}, replace_kind=replace_kind)
+    summary = {**summary, "committed_at": datetime.now(timezone.utc).isoformat(), "table_versions": versions}
+    store.write_bytes(store.join(output, RUNS, f"{run_id}.json"), _dump(summary))
+    store.write_bytes(store.join(output, RUN_FILE), _dump(summary))
+    return summary
+
+
+def discard_run(output: str, run_id: str) -> list[str]:
+    """Delete the Parquet parts of run ``run_id`` that no table holds (a run that failed before it
+    committed them); never a file a table's log names."""
+    live = {store.join(output, e["path"]) for entries in current_state(output)["tables"].values() for e in entries}
+    doomed = [p for p, _ in store.list_files(output)
+              if run_of_part(p) == run_id and p not in live and f"/{LOG_FOLDER}/" not in p.replace("\\", "/")]
+    store.delete(doomed)
+    return doomed
+
+
+def files_of(manifest: Iterable[dict], name: str) -> list[dict]:
+    return sorted((e for e in manifest if e["table"] == name), key=lambda e: e["path"])
