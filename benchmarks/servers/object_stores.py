@@ -7,6 +7,7 @@
         subprocess.run([..., *s3.beam_args], env={**os.environ, **s3.env})
         with filesystems_for(s3):               # FileSystems.* outside a pipeline
             FileSystems.match(["s3://news/in/**"])
+        deltalake.write_deltalake("s3://news/t", table, storage_options=s3.delta_options)
 
 Each server is a subprocess on 127.0.0.1 and a free port, stopped when the block exits. If a
 package it needs is missing the test is skipped, or fails when NEWSBEAM_REQUIRE_RUNNERS=1 (CI).
@@ -48,6 +49,21 @@ Quirks, the same on both stores
   it (skip_directories=True), ReadFromText reads it as an empty file.
 * rename is copy then delete, not atomic. delete of a missing object is silent.
 * open() of a missing object: FileNotFoundError on S3, google.api_core NotFound on GCS.
+
+Delta Lake (delta-rs, the deltalake package; checked by tests/test_object_stores.py)
+* delta-rs takes no Beam flags and no environment: ``delta_options`` is the ``storage_options``
+  dict for deltalake.write_deltalake / DeltaTable (and polars.read_delta).
+* S3: the endpoint, keys and region, AWS_ALLOW_HTTP for the http:// endpoint, and
+  conditional_put="etag" so commits are PUTs with If-None-Match: * (moto answers 412 when the
+  commit file exists; two writers of one version: the second retries on the next).
+* GCS: delta-rs (Rust object_store) speaks GCS's XML API, not the JSON API Beam uses, and ignores
+  STORAGE_EMULATOR_HOST. gcp-storage-emulator lacks most of the XML API (501), so gcs_server()
+  runs it through benchmarks/servers/gcs_emulator.py, which adds listing, HEAD/GET with ranges,
+  DELETE and the "put if absent" PUT (x-goog-if-generation-match: 0, 412 if the object exists).
+  The endpoint goes in a service-account key with gcs_base_url and disable_oauth (no token asked).
+* DeltaTable.to_pyarrow_table() works, but deltalake 1.6.6 then aborts the interpreter at exit
+  ("terminate called without an active exception", status 134; also on a local path, so not the
+  servers); polars.read_delta(url, storage_options=...) reads the same rows and exits cleanly.
 """
 from __future__ import annotations
 
@@ -148,6 +164,11 @@ class ObjectStore:
     def put(self, bucket: str, key: str, data: bytes | str) -> None:
         raise NotImplementedError
 
+    @property
+    def delta_options(self) -> dict[str, str]:
+        """The ``storage_options`` with which delta-rs (the deltalake package) reaches this server."""
+        raise NotImplementedError
+
 
 class S3Store(ObjectStore):
     scheme = "s3"
@@ -170,6 +191,13 @@ class S3Store(ObjectStore):
 
     def put(self, bucket: str, key: str, data: bytes | str) -> None:
         self.client.put_object(Bucket=bucket, Key=key, Body=data.encode() if isinstance(data, str) else data)
+
+    @property
+    def delta_options(self) -> dict[str, str]:
+        """Endpoint, keys and region of ``env``; commits are conditional PUTs (If-None-Match: *)."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": self.env["AWS_ACCESS_KEY_ID"],
+                "AWS_SECRET_ACCESS_KEY": self.env["AWS_SECRET_ACCESS_KEY"],
+                "AWS_REGION": self.env["AWS_DEFAULT_REGION"], "AWS_ALLOW_HTTP": "true", "conditional_put": "etag"}
 
 
 class GcsStore(ObjectStore):
@@ -195,6 +223,13 @@ class GcsStore(ObjectStore):
 
     def put(self, bucket: str, key: str, data: bytes | str) -> None:
         self.client.bucket(bucket).blob(key).upload_from_string(data)
+
+    @property
+    def delta_options(self) -> dict[str, str]:
+        """A service-account key that only names the endpoint: no OAuth token is asked for or sent."""
+        key = {"gcs_base_url": self.endpoint, "disable_oauth": True,
+               "client_email": "", "private_key": "", "private_key_id": ""}
+        return {"google_service_account_key": json.dumps(key)}
 
 
 @contextlib.contextmanager
@@ -251,7 +286,10 @@ def _fresh_beam_gcp_credentials() -> Iterator[None]:
 
 @contextlib.contextmanager
 def gcs_server(timeout: float = START_TIMEOUT) -> Iterator[GcsStore]:
-    """gcp-storage-emulator, in memory. Sets ``env`` in os.environ for the block (Beam needs no flags)."""
+    """gcp-storage-emulator, in memory, with the XML API delta-rs needs (benchmarks/servers/gcs_emulator.py).
+
+    Sets ``env`` in os.environ for the block (Beam needs no flags).
+    """
     _need("gcp_storage_emulator", "google.cloud.storage", "google.auth")
     port = _free_port()
     endpoint = f"http://{HOST}:{port}"
@@ -262,7 +300,7 @@ def gcs_server(timeout: float = START_TIMEOUT) -> Iterator[GcsStore]:
         # GOOGLE_CLOUD_PROJECT only quiets google.auth's "No project ID could be determined".
         env = {"STORAGE_EMULATOR_HOST": endpoint, "GOOGLE_APPLICATION_CREDENTIALS": credentials,
                "GOOGLE_CLOUD_PROJECT": GCS_PROJECT}
-        argv = [sys.executable, "-m", "gcp_storage_emulator", "start", f"--host={HOST}", f"--port={port}",
+        argv = [sys.executable, "-m", "benchmarks.servers.gcs_emulator", "start", f"--host={HOST}", f"--port={port}",
                 "--in-memory", "--quiet"]
         with _server_process("gcp-storage-emulator", argv, port, workdir, timeout), \
                 _environ(env), _fresh_beam_gcp_credentials():
