@@ -1,5 +1,5 @@
 """The ``newsbeam`` command: ``newsbeam run [flags]`` runs the articles job; ``newsbeam files OUTPUT``
-lists the files that make up an output now."""
+lists the files that make up an output now; vacuum and optimize keep a lake's tables tidy."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +11,9 @@ USAGE = """usage: newsbeam run [--input PATH ...] [--output DIR] [options] [Beam
        newsbeam files OUTPUT [--table NAME] [Beam file-system flags such as --s3_endpoint_url]
        newsbeam report OUTPUT [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--html PATH]
        newsbeam show OUTPUT ARTICLE_ID
+       newsbeam vacuum LAKE [--retain-hours H] [--dry-run]
+       newsbeam optimize LAKE [--date YYYY-MM-DD]
+       newsbeam migrate OUTPUT
 
 commands:
   run       read raw news page text, dedupe, clean, detect language, extract entities, write Parquet
@@ -22,14 +25,17 @@ commands:
   report    summarise OUTPUT (or dates of a lake) and write an HTML page with charts
   show      one article: its page text with the removed lines and their reasons, its entities
             and its duplicates
+  vacuum    delete the files no table names any more (replaced dates, runs that died), once older
+            than --retain-hours (168); Delta Lake's vacuum on every table
+  optimize  compact the small files of a date (or every date) of every table; Delta's optimize
+  migrate   turn an output of newsbeam's layout before Delta tables (_newsbeam/) into Delta tables
 """
 
 
 def files_main(argv: Sequence[str]) -> int:
-    from apache_beam.options.pipeline_options import PipelineOptions
-
     from pipelines.options import EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, Parser, refuse_unknown
-    from transforms.io import lake, store
+    from pipelines.report import open_output
+    from transforms.io import lake
 
     parser = Parser(prog="newsbeam files")
     parser.add_argument("output")
@@ -37,10 +43,7 @@ def files_main(argv: Sequence[str]) -> int:
     try:
         args, beam_args = parser.parse_known_args(argv)
         refuse_unknown(beam_args, "newsbeam files")
-        store.use_options(PipelineOptions(beam_args))
-        output = store.check_path(args.output, "OUTPUT")
-        if not lake.is_newsbeam_output(output):
-            raise ValueError(f"{output} holds no newsbeam output")
+        output = open_output(args.output, beam_args, "OUTPUT")
         paths = lake.current_files(output, args.table)
     except ValueError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
@@ -81,6 +84,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         quiet_known_import_noise()
         module = __import__(f"pipelines.{command}", fromlist=["main"])
         return module.main(rest)
+    if command in ("vacuum", "optimize", "migrate"):
+        quiet_known_import_noise()
+        from pipelines import housekeeping
+
+        return getattr(housekeeping, f"{command}_main")(rest)
     if command == "files":
         quiet_known_import_noise()
         return files_main(rest)

@@ -386,7 +386,7 @@ def render_html(data: dict, summary: str, output: str) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """0: the summary printed and the page written; 2: a usage error (flags, not an output, no such
     dates, the page cannot be written); 3: a file of the output (data or bookkeeping) cannot be read."""
-    from transforms.io.commit import DamagedOutput
+    from transforms.io.lake import DamagedOutput
 
     argv = list(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="newsbeam-report-") as workdir:
@@ -434,6 +434,10 @@ def open_output(path: str, beam_args: Sequence[str], name: str) -> str:
         raise ValueError(f"unknown option(s) {', '.join(unknown)}")
     store.use_options(PipelineOptions(list(beam_args)))
     output = store.check_path(path, name)
+    if lake.is_old_layout(output):
+        raise ValueError(f"{output} is a newsbeam output of the layout before Delta Lake tables (it has "
+                         f"{lake.OLD_LAYOUT}/): convert it first with: newsbeam migrate {output}")
     if not lake.is_newsbeam_output(output):
-        raise ValueError(f"{output} holds no newsbeam output")
+        raise ValueError(f"{output} is not a newsbeam lake (a lake's {lake.MARKER_TABLE}/ is a Delta table named "
+                         f"{lake.table_name(lake.MARKER_TABLE)}); nothing was touched")
     return output

@@ -48,15 +48,16 @@ def rows_of(files: dict) -> dict:
     return out
 
 
-def published_local(folder) -> dict:
-    current = json.loads((folder / "_newsbeam" / "current.json").read_text())
-    return {e["path"]: (folder / e["path"]).read_bytes() for t in TABLES for e in current["tables"].get(t, [])}
+def published(output, beam_args=()) -> dict:
+    """{path: bytes} of the files the output's Delta tables hold now, read through their logs."""
+    from apache_beam.options.pipeline_options import PipelineOptions
 
+    from transforms.io import lake, store
 
-def published_remote(server, bucket, prefix) -> dict:
-    current = json.loads(server.read(bucket, f"{prefix}/_newsbeam/current.json"))
-    return {e["path"]: server.read(bucket, f"{prefix}/{e['path']}")
-            for t in TABLES for e in current["tables"].get(t, [])}
+    store.use_options(PipelineOptions(list(beam_args)))
+    state = lake.current_state(str(output))
+    return {e["path"]: store.read_bytes(store.join(str(output), e["path"]))
+            for t in TABLES for e in state["tables"].get(t, [])}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("reference") / "out"
     proc = newsbeam("--input", SEEDS, "--output", str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return rows_of(published_local(out))
+    return rows_of(published(out))
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +87,11 @@ def test_s3_in_and_out_equals_the_local_run_and_writes_nothing_locally(s3, refer
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "counts reconcile" in proc.stdout and "output in s3://news/out/seeds" in proc.stdout
     assert os.listdir(workdir) == []  # no ./s3:/ folder, no local parts: every byte went to the store
-    assert rows_of(published_remote(s3, "news", "out/seeds")) == reference
+    assert rows_of(published("s3://news/out/seeds", s3.beam_args)) == reference
     keys = s3.list_keys("news", "out/seeds/")
     summary = json.loads(s3.read("news", "out/seeds/run.json"))
     assert summary["reconciled"] and summary["inputs"] == len(os.listdir(SEEDS))
-    assert any(k.startswith("out/seeds/_newsbeam/commits/") for k in keys)
+    assert any(k.startswith("out/seeds/articles/_delta_log/") for k in keys)
     # A glob over the store reads the same rows (no file of another state is left).
     data = {k[len("out/seeds/"):]: s3.read("news", k) for k in keys if k.endswith(".parquet")}
     assert rows_of(data) == reference
@@ -106,7 +107,7 @@ def test_gcs_in_and_out_equals_the_local_run(reference, tmp_path):
                         cwd=workdir, env=gcs.env)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert os.listdir(workdir) == []
-        assert rows_of(published_remote(gcs, "news", "out")) == reference
+        assert rows_of(published("gs://news/out", gcs.beam_args)) == reference
 
 
 @pytest.mark.parametrize("output,message", [
@@ -164,7 +165,7 @@ def test_prism_with_two_worker_pools_that_share_no_folder_writes_to_s3(s3, refer
     # Each pool started the SDK worker of its own environment (B: the pinned writing stages).
     assert "Starting worker" in logs["a"] and "default_environment_1'" in logs["a"]
     assert "Starting worker" in logs["b"] and "default_environment_1-pool-b'" in logs["b"]
-    assert rows_of(published_remote(s3, "news", "out/prism")) == reference
+    assert rows_of(published("s3://news/out/prism", s3.beam_args)) == reference
 
 
 def _wait_for_parts(s3, prefix, known, proc, seconds=600):
@@ -218,16 +219,16 @@ def test_sigkill_against_s3_leaves_the_previous_output_and_the_rerun_equals_a_fr
         # Readers see the previous output, byte for byte; the killed run only added its own files.
         assert {k: after[k] for k in before} == before
         assert all(k.endswith(".parquet") for k in set(after) - set(before))
-    rerun = newsbeam("--input", f"s3://news/in/{victim}", "--output", out, "--orphan-grace-hours", "0",
-                     *s3.beam_args, cwd=tmp_path)
+    # Delta readers see the previous state too, whatever files the killed run left beside it.
+    assert rows_of(published(out, s3.beam_args)) == reference
+    rerun = newsbeam("--input", f"s3://news/in/{victim}", "--output", out, *s3.beam_args, cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     fresh = newsbeam("--input", f"s3://news/in/{victim}", "--output", f"s3://news/out/fresh-{victim}",
                      *s3.beam_args, cwd=tmp_path)
     assert fresh.returncode == 0, fresh.stderr[-2000:]
-    got = {k[len(prefix):]: v for k, v in ((k, s3.read("news", k)) for k in s3.list_keys("news", prefix))
-           if k.endswith(".parquet")}
-    want = published_remote(s3, "news", f"out/fresh-{victim}")
-    assert rows_of(got) == rows_of(want)  # the rerun cleaned up the killed run and equals a fresh run
+    got = published(out, s3.beam_args)
+    want = published(f"s3://news/out/fresh-{victim}", s3.beam_args)
+    assert rows_of(got) == rows_of(want)  # the rerun's tables equal a fresh run's
 
 
 def test_s3_clients_are_shared_and_reads_from_many_threads_stay_right(s3):

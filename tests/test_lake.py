@@ -1,15 +1,15 @@
 """Dated runs into one lake: each run writes partition dt=<date> of every table and replaces that
-date only (the commit log folds per date)."""
-import glob
+date only (one Delta commit per table)."""
 import json
 import os
 
-import duckdb
 import pytest
 
 from support import NEWSBEAM, PROJECT_ROOT, TEST_RUNNER
 from support.runs import snapshot, write_articles
+from support.lake import delta_rows, duckdb_rows
 from support.stories import fresh, original
+from transforms.io import lake as lake_tables
 
 
 def run_day(inputs, lake, date=None):
@@ -37,19 +37,18 @@ def test_a_dated_run_replaces_its_date_only(tmp_path):
     assert day_files(lake, "2025-03-12") == day1  # day 1 byte for byte
     assert run_day(tmp_path / "d2b", lake, "2025-03-13") == 0  # rerun of day 2 with other input
     assert day_files(lake, "2025-03-12") == day1
-    con = duckdb.connect()
-    got = con.execute("SELECT CAST(dt AS VARCHAR), count(*) FROM read_parquet(?, hive_partitioning = true) "
-                      "GROUP BY 1 ORDER BY 1", [str(lake / "articles" / "**" / "*.parquet")]).fetchall()
-    assert got == [("2025-03-12", 3), ("2025-03-13", 4)]
-    current = json.loads((lake / "_newsbeam" / "current.json").read_text())
-    assert current["dates"] == ["2025-03-12", "2025-03-13"]
+    got = duckdb_rows(lake, "articles", "SELECT CAST(dt AS VARCHAR) AS dt, count(*) AS n FROM t GROUP BY 1 ORDER BY 1")
+    assert got == [{"dt": "2025-03-12", "n": 3}, {"dt": "2025-03-13", "n": 4}]
+    assert lake_tables.current_state(str(lake))["dates"] == ["2025-03-12", "2025-03-13"]
     assert json.loads((lake / "run.json").read_text())["date"] == "2025-03-13"
     # An undated run is a whole output again: it replaces every date, when the user says so.
     from pipelines import articles
 
     assert articles.main(["--input", str(tmp_path / "d1"), "--output", str(lake), f"--runner={TEST_RUNNER}",
                           "--change-output-kind"]) == 0
-    assert not glob.glob(str(lake / "*" / "dt=*"))
+    state = lake_tables.current_state(str(lake))
+    assert state["dates"] == [] and sum(e["rows"] for e in state["tables"]["articles"]) == 3
+    assert "dt" not in delta_rows(lake, "articles")[0]  # partitioned by language only, as an undated output
 
 
 @pytest.mark.parametrize("bad", ["2025-02-30", "12-03-2025", "2025-3-1", "today"])
@@ -69,10 +68,7 @@ def _raw_day(raw, date, records):
 
 
 def _dated_rows(lake, table, date):
-    import pyarrow.parquet as pq
-
-    return [r for p in sorted(glob.glob(str(lake / table / f"dt={date}" / "**" / "*.parquet"), recursive=True))
-            for r in pq.read_table(p).to_pylist()]
+    return [r for r in delta_rows(lake, table) if str(r["dt"]) == date]
 
 
 @pytest.mark.slow
@@ -90,12 +86,12 @@ def test_backfill_runs_dates_in_order_and_stops_at_the_first_failure(tmp_path, c
     err = capsys.readouterr().err
     assert "2025-03-03 failed (exit 2)" in err
     assert "Resume with: newsbeam backfill --from 2025-03-03 --to 2025-03-04" in err
-    assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == ["2025-03-01", "2025-03-02"]
+    assert lake_tables.current_state(str(lake))["dates"] == ["2025-03-01", "2025-03-02"]
     (copy,) = _dated_rows(lake, "duplicates", "2025-03-02")
     assert copy["duplicate_of_dt"] == "2025-03-01"
     _raw_day(raw, "2025-03-03", [fresh(3)])
     assert cli.main(["backfill", "--from", "2025-03-03"] + args[3:]) == 0
-    assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == [
+    assert lake_tables.current_state(str(lake))["dates"] == [
         "2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04"]
 
 
@@ -129,7 +125,7 @@ def test_the_daily_wrapper_writes_each_day_into_one_lake(tmp_path):
     for date in ("2025-03-01", "2025-03-02"):
         proc = subprocess.run(["bash", script, date], env=env, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads((lake / "_newsbeam" / "current.json").read_text())["dates"] == ["2025-03-01", "2025-03-02"]
+    assert lake_tables.current_state(str(lake))["dates"] == ["2025-03-01", "2025-03-02"]
     assert [r["duplicate_of_dt"] for r in _dated_rows(lake, "duplicates", "2025-03-02")] == ["2025-03-01"]
     assert len(_dated_rows(lake, "articles", "2025-03-02")) == 1
 

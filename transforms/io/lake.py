@@ -212,10 +212,11 @@ def run_key(run_id: str) -> str:
     return f"newsbeam.run={run_id}"
 
 
-def runs_of_date(output: str, date: Optional[str]) -> int:
-    """How many runs committed ``date`` (None: an undated output) to the lake's articles so far: the
-    counter a run reads when it starts and expects unchanged when it commits."""
-    table = open_table(output, MARKER_TABLE)
+def runs_of_date(output: str, date: Optional[str], name: str = MARKER_TABLE) -> int:
+    """How many runs committed ``date`` (None: an undated output) to the table ``name`` (the first a
+    run commits: articles) so far: the counter a run reads when it starts and expects unchanged
+    when it commits."""
+    table = open_table(output, name)
     return (table.transaction_version(date_key(date)) or 0) if table is not None else 0
 
 
@@ -390,18 +391,20 @@ def publish(output: str, run_id: str, tables: dict[str, dict], summary: dict, da
     (``_runs/<run id>.json`` and ``run.json``) with each table's resulting version; returns it.
 
     ``tables``: {name: {"entries": [part entries], "schema": file schema, "partition_by": [...]}}.
-    Safe to call again for the same run (a retried step): tables already committed are not
+    ``expected_runs``: the date's run counter in the first table (in :data:`ORDER`) as the run
+    started (:func:`runs_of_date`); None commits without that check. Safe to call again for the same run (a retried step): tables already committed are not
     committed twice."""
     versions: dict[str, int] = {}
-    for name in sorted(tables, key=ORDER.index):
+    names = sorted(tables, key=ORDER.index)
+    for name in names:
         spec = tables[name]
-        if versions and expected_runs is not None and runs_of_date(output, date) != expected_runs + 1:
+        if versions and expected_runs is not None and runs_of_date(output, date, names[0]) != expected_runs + 1:
             raise ConcurrentRun(
                 f"another run committed {date or 'this output'} to {output} while this run was committing it; this run "
                 f"committed {', '.join(versions)} only. Rerun the date once the other run has finished")
         versions[name] = commit_table(
             output, name, run_id, spec["entries"], spec["schema"], spec["partition_by"], date,
-            expected_runs=expected_runs if name == MARKER_TABLE else None,
+            expected_runs=expected_runs if name == names[0] else None,
             metadata={"newsbeam.rows": str(sum(e["rows"] for e in spec["entries"]))}, replace_kind=replace_kind)
     summary = {**summary, "committed_at": datetime.now(timezone.utc).isoformat(), "table_versions": versions}
     store.write_bytes(store.join(output, RUNS, f"{run_id}.json"), _dump(summary))
@@ -421,3 +424,86 @@ def discard_run(output: str, run_id: str) -> list[str]:
 
 def files_of(manifest: Iterable[dict], name: str) -> list[dict]:
     return sorted((e for e in manifest if e["table"] == name), key=lambda e: e["path"])
+
+
+# Housekeeping ------------------------------------------------------------------------------------
+
+DEFAULT_RETAIN_HOURS = 168.0  # Delta's default: a week of versions stays readable by time travel
+
+
+def vacuum(output: str, retain_hours: float = DEFAULT_RETAIN_HOURS, dry_run: bool = False) -> dict[str, list[str]]:
+    """Delete, in each table's folder, the files its log no longer names (replaced dates, optimized
+    small files) or never named (runs that died before their commit), once older than
+    ``retain_hours``; returns {table: paths deleted (or that would be, with ``dry_run``)}.
+    Versions older than the retention can no longer be read by time travel once their files are gone."""
+    found: dict[str, list[str]] = {}
+    for name in ORDER:
+        table = open_table(output, name)
+        if table is None:
+            continue
+        found[name] = sorted(table.vacuum(retention_hours=int(retain_hours), dry_run=dry_run,
+                                          enforce_retention_duration=False, full=True))
+    return found
+
+
+def optimize(output: str, date: Optional[str] = None) -> dict[str, tuple[int, int]]:
+    """Compact each table's small files (of one date, or all) into fewer larger ones, one commit per
+    table; the rows do not change. Returns {table: (files before, files after)}."""
+    found: dict[str, tuple[int, int]] = {}
+    for name in ORDER:
+        table = open_table(output, name)
+        if table is None:
+            continue
+        dated = "dt" in table.metadata().partition_columns
+        if date and not dated:
+            continue
+        def count():
+            return sum(1 for e in table_files(table) if not date or e.get("dt") == date)
+
+        before = count()
+        table.optimize.compact(partition_filters=[("dt", "=", date)] if date else None)
+        table.update_incremental()
+        found[name] = (before, count())
+    return found
+
+
+# The layout before Delta tables ------------------------------------------------------------------
+
+def migrate(output: str) -> dict[str, int]:
+    """Turn an output of the old layout (newsbeam's own commit log: ``_newsbeam/current.json``
+    naming the current files) into Delta tables over the same files, nothing rewritten: one commit
+    per table adds the files ``current.json`` names, then ``_newsbeam/`` is deleted. Files it did not
+    name (replaced, or of runs that died) are outside every table, for ``newsbeam vacuum``. Safe to
+    repeat: a table already migrated is not committed again. Returns {table: files}."""
+    import pyarrow.parquet as pq
+
+    state = read_json(store.join(output, OLD_LAYOUT, "current.json"),
+                      repair=f"rerun its dates into a new output instead (newsbeam backfill ... --output NEW)")
+    dated = bool(state.get("dates"))
+    found: dict[str, int] = {}
+    run_id = "migrate"
+    for name in sorted(state.get("tables", {}), key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER)):
+        every = state["tables"][name]
+        if not every:
+            continue
+        with store.open_read(store.join(output, every[0]["path"])) as handle:  # a zero-row file has the schema too
+            file_schema = pq.ParquetFile(handle).schema_arrow
+        partition_by = (["dt"] if dated else []) + (["language"] if name == "articles" else [])
+        adds = []
+        for entry in (e for e in every if e.get("rows")):
+            path = store.join(output, entry["path"])
+            size = store.size(path)
+            rel = entry["path"]
+            folders = rel.split("/")[1:-1]
+            values = dict(part.split("=", 1) for part in folders if "=" in part)
+            if dated and "dt" not in values:
+                continue  # an undated file left beside dates: no current state names it as data
+            adds.append({"table": name, "path": rel, "rows": entry.get("rows", 0), "size": size,
+                         "partition_values": {k: v for k, v in values.items() if k in partition_by}})
+        days = sorted({a["partition_values"]["dt"] for a in adds} | {e["dt"] for e in every if e.get("dt")})
+        for day in days if dated else [None]:
+            commit_table(output, name, f"{run_id}-{day or ALL_DATES}",
+                         [a for a in adds if a["partition_values"].get("dt") == day], file_schema, partition_by, day)
+        found[name] = len(adds)
+    store.delete([p for p, _ in store.list_files(store.join(output, OLD_LAYOUT))])
+    return found

@@ -83,6 +83,16 @@ def relative(base: str, path: str) -> str:
     return path[len(base) + 1:].replace(os.sep, "/")
 
 
+def size(path: str) -> int:
+    """The size of a file in bytes."""
+    if is_local(path):
+        return os.path.getsize(path[len("file://"):] if path.startswith("file://") else path)
+    (result,) = FileSystems.match([escape_glob(path)], limits=[1])
+    if not result.metadata_list:
+        raise FileNotFoundError(path)
+    return result.metadata_list[0].size_in_bytes
+
+
 def exists(path: str) -> bool:
     return FileSystems.exists(path)
 
