@@ -54,7 +54,7 @@ def newsbeam(*args, timeout: float, env: Optional[dict] = None, runner: bool = T
 
 
 def rows(out: str, table: str, date: Optional[str] = None) -> list[dict]:
-    """The rows of ``table`` that make up the output now (its current files)."""
+    """The rows of ``table`` that make up the output now (the files its Delta log names)."""
     import pyarrow.parquet as pq
 
     from transforms.io import lake
@@ -277,7 +277,7 @@ def truncated_index_file(work, timeout):
 
 
 def truncated_commit_file(work, timeout):
-    return _damage_lake(work, timeout, "_newsbeam/commits/*.json", lambda size: 40)
+    return _damage_lake(work, timeout, "articles/_delta_log/00000000000000000001.json", lambda size: 40)
 
 
 def float_ids_from_pandas(work, timeout):
@@ -356,7 +356,7 @@ CASES = [
     Case("9 FIFO and link to /dev/zero", 0, fifo_and_dev_zero),
     Case("10 deleted dedupe index file", 3, deleted_index_file),
     Case("10 truncated dedupe index file", 3, truncated_index_file),
-    Case("10 truncated commit record", 3, truncated_commit_file),
+    Case("10 truncated table commit", 3, truncated_commit_file),
     Case("11 float64 ids from pandas", 0, float_ids_from_pandas),
     Case("11 every record rejected", 3, every_record_rejected),
     Case("12 report on a damaged file", 3, report_on_a_damaged_file),

@@ -107,7 +107,9 @@ def migrate_main(argv: Optional[Sequence[str]] = None) -> int:
             raise ValueError(f"{output} holds no {lake.OLD_LAYOUT}/current.json: it is not an output of the old "
                              "layout" + (" (it is a lake of Delta tables already)" if lake.is_newsbeam_output(output)
                                          else ""))
-        found = lake.migrate(output)
+        from transforms.io.rows import CORE_TABLES, TABLES
+
+        found = lake.migrate(output, {name: TABLES[name].schema for name in (*CORE_TABLES, "dedupe_index")})
     except ValueError as exc:
         print(f"newsbeam migrate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

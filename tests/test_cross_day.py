@@ -1,6 +1,5 @@
 """Copies across the dates of a lake: a story re-published on a later day is a duplicate of the
 article already in the lake, which stays as it was."""
-import glob
 import json
 
 import numpy as np
@@ -8,14 +7,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.corpora.textgen import story
+from support.lake import delta_rows
 from support.runs import run_dated, snapshot, write_pages
 from support.stories import D1, D2, D3, edited, fresh, original, page
 
 
 def rows(lake, table, date):
-    """The rows of one date of a table, in a stable order."""
-    paths = sorted(glob.glob(str(lake / table / f"dt={date}" / "**" / "*.parquet"), recursive=True))
-    found = [row for path in paths for row in pq.read_table(path).to_pylist()]
+    """The rows of one date of a table as a Delta reader sees them (without ``dt``), in a stable order."""
+    found = [{k: v for k, v in row.items() if k != "dt"} for row in delta_rows(lake, table) if str(row["dt"]) == date]
     return sorted(found, key=lambda r: json.dumps(r, sort_keys=True, default=str))
 
 

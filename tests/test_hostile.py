@@ -85,7 +85,7 @@ def test_values_from_data_never_become_paths(hostile_run):
     base, _, out, _ = hostile_run
     inside = {os.path.relpath(os.path.join(root, f), base) for root, _, files in os.walk(base) for f in files}
     assert all(p.startswith(("in/", "out/")) for p in inside), sorted(p for p in inside if not p.startswith(("in/", "out/")))
-    partitions = sorted(os.listdir(out / "articles"))
+    partitions = sorted(p for p in os.listdir(out / "articles") if p != "_delta_log")
     assert all(p.startswith("language=") and "/" not in p and ".." not in p for p in partitions)
     (row,) = [r for r in pq.read_table(out / "articles").to_pylist() if r["given_id"] == "../../../etc/passwd"]
     assert row["source"] == "../../escape"  # kept as data, used for nothing else

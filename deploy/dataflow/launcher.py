@@ -2,8 +2,8 @@
 
 With ``--runner=DataflowRunner`` (what the template launcher passes) the pipeline is built exactly as
 ``newsbeam run`` builds it, handed to Dataflow, and this process returns without waiting for the job.
-Nothing is left for it to do afterwards: the job's last step publishes the output itself on gs://
-(``_newsbeam/current.json`` and ``run.json``), and a flex-template launcher is not meant to stay up
+Nothing is left for it to do afterwards: the job's last step commits the run to the lake's Delta
+tables on gs:// itself and writes ``_runs/<run id>.json`` and ``run.json``, and a flex-template launcher is not meant to stay up
 for the length of the job. Read ``run.json`` of the output, or the job's state in Dataflow, to
 learn how a run went.
 
@@ -46,8 +46,9 @@ def launch(argv: Optional[Sequence[str]] = None) -> int:
               f"{config.output} was not changed", file=sys.stderr)
         return options.EXIT_RUN_FAILED
     job = f"Dataflow job {result.job_id()}" if getattr(result, "has_job", False) else "the job"
-    print(f"newsbeam: run {config.run_id} handed to Dataflow as {job}; when it succeeds it publishes "
-          f"{config.output}/_newsbeam/current.json and run.json (not waiting here)", file=sys.stderr)
+    print(f"newsbeam: run {config.run_id} handed to Dataflow as {job}; when it succeeds it commits the lake's "
+          f"tables and writes {config.output}/_runs/{config.run_id}.json and run.json (not waiting here)",
+          file=sys.stderr)
     return options.EXIT_OK
 
 

@@ -469,12 +469,13 @@ def optimize(output: str, date: Optional[str] = None) -> dict[str, tuple[int, in
 
 # The layout before Delta tables ------------------------------------------------------------------
 
-def migrate(output: str) -> dict[str, int]:
+def migrate(output: str, schemas: dict) -> dict[str, int]:
     """Turn an output of the old layout (newsbeam's own commit log: ``_newsbeam/current.json``
     naming the current files) into Delta tables over the same files, nothing rewritten: one commit
     per table adds the files ``current.json`` names, then ``_newsbeam/`` is deleted. Files it did not
     name (replaced, or of runs that died) are outside every table, for ``newsbeam vacuum``. Safe to
-    repeat: a table already migrated is not committed again. Returns {table: files}."""
+    repeat: a table already migrated is not committed again. ``schemas``: {table: file schema} of
+    the tables every output has (a table with no file gets its table from it). Returns {table: files}."""
     import pyarrow.parquet as pq
 
     state = read_json(store.join(output, OLD_LAYOUT, "current.json"),
@@ -482,12 +483,16 @@ def migrate(output: str) -> dict[str, int]:
     dated = bool(state.get("dates"))
     found: dict[str, int] = {}
     run_id = "migrate"
-    for name in sorted(state.get("tables", {}), key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER)):
-        every = state["tables"][name]
-        if not every:
+    names = set(state.get("tables", {})) | {n for n in schemas if n != "dedupe_index" or dated}
+    for name in sorted(names, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER)):
+        every = state.get("tables", {}).get(name, [])
+        if every:
+            with store.open_read(store.join(output, every[0]["path"])) as handle:  # a zero-row file has it too
+                file_schema = pq.ParquetFile(handle).schema_arrow
+        elif name in schemas:
+            file_schema = schemas[name]
+        else:
             continue
-        with store.open_read(store.join(output, every[0]["path"])) as handle:  # a zero-row file has the schema too
-            file_schema = pq.ParquetFile(handle).schema_arrow
         partition_by = (["dt"] if dated else []) + (["language"] if name == "articles" else [])
         adds = []
         for entry in (e for e in every if e.get("rows")):
@@ -501,9 +506,16 @@ def migrate(output: str) -> dict[str, int]:
             adds.append({"table": name, "path": rel, "rows": entry.get("rows", 0), "size": size,
                          "partition_values": {k: v for k, v in values.items() if k in partition_by}})
         days = sorted({a["partition_values"]["dt"] for a in adds} | {e["dt"] for e in every if e.get("dt")})
+        _create(output, name, delta_schema(file_schema, partition_by), partition_by)  # also a table with no rows
         for day in days if dated else [None]:
             commit_table(output, name, f"{run_id}-{day or ALL_DATES}",
                          [a for a in adds if a["partition_values"].get("dt") == day], file_schema, partition_by, day)
         found[name] = len(adds)
-    store.delete([p for p, _ in store.list_files(store.join(output, OLD_LAYOUT))])
+    old = store.join(output, OLD_LAYOUT)
+    store.delete([p for p, _ in store.list_files(old)])
+    if store.is_local(old):  # object stores have no folders; a local one is left empty
+        import os
+
+        for folder, _, _ in sorted(os.walk(old), key=lambda item: -len(item[0])):
+            os.rmdir(folder)
     return found
