@@ -122,7 +122,8 @@ def delta_view(where, lake):
                             pl.read_delta(f"{lake}/{table}", storage_options=where.delta_options or None).to_dicts())
               for table in TABLES}
     if isinstance(where, Remote) and where.server.scheme == "gs":
-        return polars, polars  # DuckDB's delta extension has no way to an emulator of GCS (docs/lake.md)
+        # DuckDB on gs:// (HMAC keys, Google's S3-compatible API) is not tried against the emulator
+        return polars, polars
     con = where.duckdb(duckdb_with_delta())
     duck = {}
     for table in TABLES:

@@ -3,7 +3,7 @@
 #
 # STATUS: written, never run on Dataflow (no GCP project on the development machine). INPUT and
 # OUTPUT are gs:// paths: the workers write the Parquet files straight under OUTPUT and the job's
-# last step publishes them (OUTPUT/_newsbeam/current.json, OUTPUT/run.json), so nothing needs a
+# last step commits them to the lake's Delta tables (and writes OUTPUT/run.json), so nothing needs a
 # disk shared with the launcher. The template's launcher (launcher.py) returns once the job is
 # handed to Dataflow; follow the job in the Dataflow console, then read OUTPUT/run.json.
 # The worker service account needs to list and read objects under INPUT, and to list, create and
