@@ -34,7 +34,7 @@ stays without files. Lake B holds ``--days`` dates, built one of two ways (the o
   input at once gives each day's rows (split by input file); each date is then committed with
   ``transforms.io.lake.publish`` on Parquet parts written by ``transforms.io.rows.write_part``, one
   run id per date: exactly what a run's last two steps do, without the ~7 s of Beam per date.
-- ``--build runs``: one real in-process ``newsbeam run`` (FnApiRunner) per date (~45 min for 365).
+- ``--build runs``: one real in-process ``newsbeam run`` (FnApiRunner) per date (3 to 7 s each here: 20 to 45 min).
 
 Lake A starts empty. Measured on A at date 1 and on B at date ``--days``+1 ("date 366"):
 (a) the commit step alone: ``lake.publish`` of one day's parts (the same rows on both lakes; the
@@ -651,7 +651,7 @@ def main() -> None:
     g.add_argument("--per-day", type=int, default=5, help="new articles a day (default 5)")
     g.add_argument("--build", choices=("publish", "runs"), default="publish",
                    help="build lake B's dates with lake.publish on written parts (default, minutes) or with one "
-                        "real in-process newsbeam run per date (~7 s a date)")
+                        "real in-process newsbeam run per date (3 to 7 s a date)")
     g.add_argument("--repeats", type=int, default=7, help="timed commits and counts per lake (default 7)")
     g.add_argument("--run-repeats", type=int, default=3, help="whole newsbeam runs per lake (default 3)")
     g.add_argument("--lake", help="build lake B here (or reuse it when it holds exactly --days dates); measured on "
