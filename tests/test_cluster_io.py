@@ -219,8 +219,8 @@ def test_sigkill_against_s3_leaves_the_previous_output_and_the_rerun_equals_a_fr
         # Readers see the previous output, byte for byte; the killed run only added its own files.
         assert {k: after[k] for k in before} == before
         assert all(k.endswith(".parquet") for k in set(after) - set(before))
-    # Delta readers see the previous state too, whatever files the killed run left beside it.
-    assert rows_of(published(out, s3.beam_args)) == reference
+        # Delta readers see the previous state too, whatever files the killed run left beside it.
+        assert rows_of(published(out, s3.beam_args)) == reference
     rerun = newsbeam("--input", f"s3://news/in/{victim}", "--output", out, *s3.beam_args, cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     fresh = newsbeam("--input", f"s3://news/in/{victim}", "--output", f"s3://news/out/fresh-{victim}",

@@ -85,12 +85,12 @@ def test_runs_of_different_dates_committing_at_once_both_land(tmp_path):
     _publish(out, "run-0", "2025-03-01", _parts(out, "run-0", "2025-03-01", 1), expected=0)  # the table exists
     days = [f"2025-03-{d:02d}" for d in range(2, 8)]
     parts = {day: _parts(out, f"run-{day}", day, 2) for day in days}
-    start, errors = threading.Barrier(len(days)), []
+    start, errors, versions = threading.Barrier(len(days)), [], {}
 
     def commit(day):
         start.wait()
         try:
-            _publish(out, f"run-{day}", day, parts[day], expected=0)
+            versions[day] = _publish(out, f"run-{day}", day, parts[day], expected=0)["table_versions"]["rejected"]
         except Exception as exc:  # pylint: disable=broad-except
             errors.append(exc)
 
@@ -101,6 +101,12 @@ def test_runs_of_different_dates_committing_at_once_both_land(tmp_path):
         thread.join()
     assert errors == []
     assert {day: len(rows) for day, rows in _by_date(out).items()} == {"2025-03-01": 1, **{day: 2 for day in days}}
+    # Each run's summary names the version its commit made, whatever landed around it.
+    for day, version in versions.items():
+        key = lake.run_key(f"run-{day}")
+        assert lake.open_table(str(out), "rejected", version).transaction_version(key) is not None
+        assert lake.open_table(str(out), "rejected", version - 1).transaction_version(key) is None
+    assert sorted(versions.values()) == list(range(2, 2 + len(days)))
 
 
 def test_a_column_added_by_a_newer_newsbeam_merges_and_older_dates_read_nulls(tmp_path):

@@ -160,6 +160,20 @@ def is_old_layout(output: str) -> bool:
     return bool(store.list_files(store.join(output, OLD_LAYOUT), limit=1))
 
 
+def only_uncommitted_parts(output: str, limit: int = 100_000) -> bool:
+    """Every file below ``output`` is a Parquet part newsbeam's workers write (``<table>/.../part-<run
+    id>-NNNNN-of-NNNNN.parquet``) and there is no table yet: what a first run that died before its
+    commit leaves. A next run may make a lake there; anything else in it makes it someone's folder."""
+    files = store.list_files(output, limit=limit)
+    if not files or len(files) >= limit:
+        return False
+    for path, _ in files:
+        table, _, rest = store.relative(output, path).partition("/")
+        if table not in ORDER or not rest or LOG_FOLDER in rest.split("/") or not run_of_part(rest):
+            return False
+    return True
+
+
 def is_newsbeam_output(output: str) -> bool:
     """``output`` is a newsbeam lake: its ``articles/`` is a Delta table named ``newsbeam.articles``."""
     table = open_table(output, MARKER_TABLE)
@@ -303,33 +317,53 @@ def add_action(entry: dict):
                      stats=json.dumps(stats, sort_keys=True))
 
 
-def _create(output: str, name: str, schema, partition_by: list[str]):
+# Delta writes a checkpoint (the table's state in one Parquet file) every this many commits; a reader
+# replays the checkpoint and the commits after it. Delta's default of 100 left a year's lake with up to
+# 99 commit files to replay: a commit took 8x as long on date 366 as on date 1 (benchmarks/lake.py).
+CHECKPOINT_INTERVAL = 10
+
+
+def _create(output: str, name: str, schema, partition_by: list[str], mode: str = "ignore"):
     from deltalake import DeltaTable
 
     uri = table_uri(output, name)
-    return DeltaTable.create(uri, schema, partition_by=partition_by or None, mode="ignore", name=table_name(name),
-                             description=f"newsbeam's {name} table", storage_options=store.delta_options(uri) or None)
+    return DeltaTable.create(uri, schema, partition_by=partition_by or None, mode=mode, name=table_name(name),
+                             description=f"newsbeam's {name} table",
+                             configuration={"delta.checkpointInterval": str(CHECKPOINT_INTERVAL)},
+                             storage_options=store.delta_options(uri) or None)
 
 
 def commit_table(output: str, name: str, run_id: str, entries: list[dict], file_schema, partition_by: list[str],
                  date: Optional[str], expected_runs: Optional[int] = None, metadata: Optional[dict] = None,
-                 replace_kind: bool = False) -> int:
+                 replace_kind: bool = False, table=None) -> tuple[object, int]:
     """Commit one table of a run: replace ``date``'s partition (every file, for ``date`` None) with
-    ``entries``. Returns the table's version holding the run. Safe to repeat: a run that finds its
-    own transaction in the table commits nothing again. ``expected_runs``: the date's run counter
-    this run read when it started (:func:`runs_of_date`); another value now is :class:`ConcurrentRun`.
-    ``replace_kind``: the table was partitioned otherwise (an undated output becoming dated, or back,
-    ``--change-output-kind``): it is recreated with the new partitioning first (two commits)."""
+    ``entries``. Returns the table (a ``DeltaTable``, up to date) and its version holding the run.
+    Safe to repeat: a run that finds its own transaction in the table commits nothing again.
+    ``expected_runs``: the date's run counter this run read when it started (:func:`runs_of_date`);
+    another value now is :class:`ConcurrentRun`. ``replace_kind``: the table was partitioned otherwise
+    (an undated output becoming dated, or back, ``--change-output-kind``): it is recreated with the
+    new partitioning first (two commits). ``table``: the table, if already loaded.
+
+    The table's log is loaded once (a load replays the last checkpoint and the commits after it, the
+    cost that grows with the lake) and then only brought up to date."""
     from deltalake import CommitProperties, Transaction
     from deltalake.exceptions import CommitFailedError
 
     uri = table_uri(output, name)
     schema = delta_schema(file_schema, partition_by)
-    table = _create(output, name, schema, partition_by)
+    table = table if table is not None else open_table(output, name)
+    if table is None:
+        try:
+            table = _create(output, name, schema, partition_by)
+        except Exception:  # pylint: disable=broad-except  (another run created it first: use theirs)
+            table = open_table(output, name)
+            if table is None:
+                raise
     for attempt in range(8):
-        table.update_incremental()
-        if table.transaction_version(run_key(run_id)) is not None:
-            return _version_holding(output, name, table, run_id)
+        if attempt:
+            table.update_incremental()
+        if table.transaction_version(run_key(run_id)) is not None:  # a retried step: committed already
+            return table, _version_holding(output, name, table, run_id)
         runs = table.transaction_version(date_key(date)) or 0
         if expected_runs is not None and runs != expected_runs:
             raise ConcurrentRun(
@@ -341,19 +375,15 @@ def commit_table(output: str, name: str, run_id: str, entries: list[dict], file_
                 raise StageFailure(
                     f"{uri} is partitioned by {table.metadata().partition_columns or 'nothing'}, and this run writes it "
                     f"partitioned by {partition_by or 'nothing'}; add --change-output-kind to replace it")
-            from deltalake import DeltaTable
-
-            table = DeltaTable.create(uri, schema, partition_by=partition_by or None, mode="overwrite",
-                                      name=table_name(name), description=f"newsbeam's {name} table",
-                                      storage_options=store.delta_options(uri) or None)
+            table = _create(output, name, schema, partition_by, mode="overwrite")
             continue
         import pyarrow as pa
 
-        current = pa.schema(table.schema().to_arrow())
-        merged = merged_schema(current, schema, uri)
+        merged = merged_schema(pa.schema(table.schema().to_arrow()), schema, uri)
         properties = CommitProperties(
             app_transactions=[Transaction(run_key(run_id), 1), Transaction(date_key(date), runs + 1)],
             custom_metadata={"newsbeam.run_id": run_id, "newsbeam.date": date or ALL_DATES, **(metadata or {})})
+        loaded = table.version()
         try:
             table.create_write_transaction(
                 [add_action(e) for e in entries], mode="overwrite", schema=merged, partition_by=partition_by or None,
@@ -367,22 +397,26 @@ def commit_table(output: str, name: str, run_id: str, entries: list[dict], file_
                 time.sleep(0.2 * (attempt + 1))
                 continue
             raise
-        return _version_holding(output, name, None, run_id)
+        table.update_incremental()
+        if table.version() == loaded + 1:  # the one commit since the load is this one
+            return table, loaded + 1
+        return table, _version_holding(output, name, table, run_id, after=loaded)
     raise StageFailure(f"could not commit {uri}: it kept changing under this run (8 attempts)")
 
 
-def _version_holding(output: str, name: str, table, run_id: str) -> int:
-    """The first version of a table whose state holds run ``run_id``'s transaction (usually the
-    latest: other runs' commits may have come after it)."""
-    table = table if table is not None else open_table(output, name)
-    table.update_incremental()
-    version = table.version()
-    while version > 0:
-        older = open_table(output, name, version - 1)
-        if older.transaction_version(run_key(run_id)) is None:
-            break
-        version -= 1
-    return version
+def _version_holding(output: str, name: str, table, run_id: str, after: int = -1) -> int:
+    """The first version of a table whose state holds run ``run_id``'s transaction: the table (up
+    to date) holds it; versions after ``after`` are searched (other runs' commits may have come
+    after it). Each step loads a version, so this is only for the rare cases: a retried step, or
+    commits of other dates landing between this run's load and its commit."""
+    low, high = max(after, 0), table.version()  # the version ``low`` may or may not hold it, ``high`` does
+    while low < high:
+        middle = (low + high) // 2
+        if open_table(output, name, middle).transaction_version(run_key(run_id)) is None:
+            low = middle + 1
+        else:
+            high = middle
+    return high
 
 
 def publish(output: str, run_id: str, tables: dict[str, dict], summary: dict, date: Optional[str],
@@ -392,20 +426,24 @@ def publish(output: str, run_id: str, tables: dict[str, dict], summary: dict, da
 
     ``tables``: {name: {"entries": [part entries], "schema": file schema, "partition_by": [...]}}.
     ``expected_runs``: the date's run counter in the first table (in :data:`ORDER`) as the run
-    started (:func:`runs_of_date`); None commits without that check. Safe to call again for the same run (a retried step): tables already committed are not
-    committed twice."""
+    started (:func:`runs_of_date`); None commits without that check. Safe to call again for the
+    same run (a retried step): tables already committed are not committed twice."""
     versions: dict[str, int] = {}
     names = sorted(tables, key=ORDER.index)
+    first = None  # the first table committed: its date counter says no other run took the date over
     for name in names:
         spec = tables[name]
-        if versions and expected_runs is not None and runs_of_date(output, date, names[0]) != expected_runs + 1:
-            raise ConcurrentRun(
-                f"another run committed {date or 'this output'} to {output} while this run was committing it; this run "
-                f"committed {', '.join(versions)} only. Rerun the date once the other run has finished")
-        versions[name] = commit_table(
+        if first is not None and expected_runs is not None:
+            first.update_incremental()
+            if (first.transaction_version(date_key(date)) or 0) != expected_runs + 1:
+                raise ConcurrentRun(
+                    f"another run committed {date or 'this output'} to {output} while this run was committing it; "
+                    f"this run committed {', '.join(versions)} only. Rerun the date once the other run has finished")
+        table, versions[name] = commit_table(
             output, name, run_id, spec["entries"], spec["schema"], spec["partition_by"], date,
             expected_runs=expected_runs if name == names[0] else None,
             metadata={"newsbeam.rows": str(sum(e["rows"] for e in spec["entries"]))}, replace_kind=replace_kind)
+        first = first if first is not None else table
     summary = {**summary, "committed_at": datetime.now(timezone.utc).isoformat(), "table_versions": versions}
     store.write_bytes(store.join(output, RUNS, f"{run_id}.json"), _dump(summary))
     store.write_bytes(store.join(output, RUN_FILE), _dump(summary))
@@ -419,7 +457,23 @@ def discard_run(output: str, run_id: str) -> list[str]:
     doomed = [p for p, _ in store.list_files(output)
               if run_of_part(p) == run_id and p not in live and f"/{LOG_FOLDER}/" not in p.replace("\\", "/")]
     store.delete(doomed)
+    if store.is_local(output):  # the partition folders the deletion emptied (object stores have none)
+        import os
+
+        root = os.path.abspath(output)
+        for folder in sorted({os.path.dirname(os.path.abspath(p)) for p in doomed}, key=len, reverse=True):
+            while folder.startswith(root + os.sep):
+                try:
+                    os.rmdir(folder)  # only when empty
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
     return doomed
+
+
+def existing_tables(output: str) -> list[str]:
+    """The tables of :data:`ORDER` that ``output`` holds."""
+    return [name for name in ORDER if has_table(output, name)]
 
 
 def files_of(manifest: Iterable[dict], name: str) -> list[dict]:

@@ -50,10 +50,12 @@ def check_output_replaceable(output: str) -> None:
         parent = os.path.dirname(output)
         if os.path.exists(parent) and not os.path.isdir(parent):
             raise ValueError(f"--output {output}: {parent} is not a folder")
-        if not os.path.isdir(output) or not os.listdir(output):
-            return
+        if not os.path.isdir(output) or not any(files for _, _, files in os.walk(output)):
+            return  # no file in it (empty folders left by a run that failed are nothing to keep)
     elif not store.list_files(output, limit=1):
         return
+    if lake.only_uncommitted_parts(output):
+        return  # a first run into it died before its commit: its parts stay outside the tables
     if lake.is_old_layout(output):
         raise ValueError(
             f"{output} is a newsbeam output of the layout before Delta Lake tables (it has {lake.OLD_LAYOUT}/): "
@@ -85,8 +87,9 @@ class _Publish(beam.DoFn):
 
     def __init__(self, output: str, run: dict, tables: tuple[str, ...], max_stage_error_share: float,
                  fs_options: dict, date: Optional[dates.date] = None, max_rejected_share: float = 1.0,
-                 expected_runs: Optional[int] = None, replace_kind: bool = False):
+                 expected_runs: Optional[int] = None, replace_kind: bool = False, emptied: tuple[str, ...] = ()):
         self._output, self._run, self._tables, self._date = output, run, tables, date
+        self._emptied = emptied
         self._max_share = max_stage_error_share
         self._max_rejected_share = max_rejected_share
         self._fs_options = fs_options
@@ -100,9 +103,11 @@ class _Publish(beam.DoFn):
         check_rejected_share(counts, self._max_rejected_share)
         manifest = list(manifest)
         summary = summarise(counts, manifest, self._run, list(partial))
+        # A table of the lake this run does not write (removed_lines without --keep-removed-lines, the
+        # dedupe index under an undated run) still has this run's date replaced: by nothing.
         tables = {name: {"entries": lake.files_of(manifest, name), "schema": TABLES[name].schema,
                          "partition_by": partition_columns(TABLES[name], self._date)}
-                  for name in self._tables}
+                  for name in (*self._tables, *self._emptied)}
         yield lake.publish(self._output, self._run["run_id"], tables, summary,
                            self._date.isoformat() if self._date else None, self._expected_runs,
                            replace_kind=self._replace_kind)
@@ -166,6 +171,7 @@ class WriteOutputs(beam.PTransform):
         # The date's run counter as this run starts: a run of the same date that commits meanwhile
         # moves it, and this run then fails instead of replacing it (transforms/io/lake.py).
         self._expected_runs = lake.runs_of_date(self._output, config.date.isoformat() if config.date else None)
+        self._emptied = tuple(name for name in lake.existing_tables(self._output) if name not in self._tables)
         now = time.time()
         self._run = {"run_id": config.run_id, "date": config.date.isoformat() if config.date else None,
                      "started_at": datetime.fromtimestamp(now, timezone.utc).isoformat(), "started_at_epoch": now,
@@ -213,7 +219,7 @@ class WriteOutputs(beam.PTransform):
             | "First Three Stage Errors" >> beam.combiners.Top.Smallest(3, key=_example_order))
         return manifest | "Publish Output" >> beam.ParDo(
             _Publish(self._output, self._run, self._tables, self._max_share, store.filesystem_options(pipeline),
-                     self._date, self._max_rejected_share, self._expected_runs, self._replace_kind),
+                     self._date, self._max_rejected_share, self._expected_runs, self._replace_kind, self._emptied),
             counts=beam.pvalue.AsSingleton(counts), partial=beam.pvalue.AsList(partial),
             error_examples=beam.pvalue.AsSingleton(error_examples))
 
