@@ -69,6 +69,23 @@ def test_refuses_to_replace_a_folder_that_is_not_newsbeam_output(tmp_path):
     check_output_replaceable(str(tmp_path / "new"))  # a new folder is fine
 
 
+def test_the_parts_of_a_first_run_that_died_before_its_commit_do_not_make_the_output_foreign(tmp_path):
+    left = tmp_path / "out" / "articles" / "language=en" / "part-3f2a9c-00000-of-00001.parquet"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"a part the killed run wrote")
+    (tmp_path / "out" / "entities").mkdir()
+    check_output_replaceable(str(tmp_path / "out"))  # the next run makes the lake there
+    # A part newsbeam does not write (no run id, or outside a table folder) is someone else's.
+    for foreign in ("part-00000-of-00002.parquet", "articles/part-00000-of-00002.parquet",
+                    "notes/part-3f2a9c-00000-of-00001.parquet"):
+        path = tmp_path / "out" / foreign
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"theirs")
+        with pytest.raises(ValueError, match="not a newsbeam lake"):
+            check_output_replaceable(str(tmp_path / "out"))
+        path.unlink()
+
+
 def _run_write(tmp_path, output, articles, runner_options, rows_per_file=2, run_id="run-1"):
     recs = [RawRecord(source_file="f", format="txt", payload=a.text) for a in articles]
     rej = [make_rejection("validate", "empty_text", "empty", source_file="g", payload=" ")]
