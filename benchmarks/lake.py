@@ -25,8 +25,8 @@ stories only, for D = ``--days`` (the lookup's own cost: every index file read, 
 
 ``log``: whether a year of dates slows the Delta tables down. Target (the issue): on a lake of 365
 dated runs, committing date 366 and counting one date with DuckDB each take within 2x of the same
-on date 1, since Delta's checkpoints (delta-rs writes one every 100 commits) keep the log a reader
-replays short. Each day is ``--per-day`` generated English articles, an exact copy of one of them
+on date 1, since Delta's checkpoints (newsbeam's tables have one every 10 commits) keep the log a
+reader replays short. Each day is ``--per-day`` generated English articles, an exact copy of one of them
 (a row of duplicates/) and a record without text (a row of rejected/); NER is off, so entities/
 stays without files. Lake B holds ``--days`` dates, built one of two ways (the output says which):
 
@@ -36,12 +36,17 @@ stays without files. Lake B holds ``--days`` dates, built one of two ways (the o
   run id per date: exactly what a run's last two steps do, without the ~7 s of Beam per date.
 - ``--build runs``: one real in-process ``newsbeam run`` (FnApiRunner) per date (3 to 7 s each here: 20 to 45 min).
 
+B is built in minutes but stands for a year: the log files of date n's commit get the modification
+time of n days before the measured date, so Delta's own clean-up of expired log files (commits
+older than 30 days, removed at each checkpoint) leaves B's logs as a year of daily runs leaves a
+lake's; without that, B's logs would hold every commit of the year, which no daily lake has.
 Lake A starts empty. Measured on A at date 1 and on B at date ``--days``+1 ("date 366"):
 (a) the commit step alone: ``lake.publish`` of one day's parts (the same rows on both lakes; the
-parts are written beforehand, untimed; ``expected_runs`` is read as a run reads it), median of
-``--repeats`` re-commits of the date under new run ids, after one first commit each (printed
-apart: on A it creates the tables), with the number of Delta log loads a commit makes and the
-time of one load of ``articles``;
+parts are written beforehand, untimed; ``expected_runs`` is read as a run reads it): the target's
+row is a new date as a day's run commits it (date 1 into a new lake, whose commit creates the
+tables; dates 366, 367, ... into a copy of B), median of ``--repeats``; printed beside it, a rerun's
+commit (the same date committed again under new run ids, after one first commit each), with the
+number of Delta log loads a commit makes and the time of one load of ``articles``;
 (b) a whole ``newsbeam run`` of the date, one process each (the date 366 run also looks back over
 30 earlier dates, --dedupe-days' default; date 1 has none), median of ``--run-repeats``;
 (c) ``SELECT count(*) FROM delta_scan('<lake>/articles') WHERE dt = DATE '...'`` on a fresh
@@ -51,7 +56,9 @@ is within 2x; also B's commit time as it grew (the build's commits); each table'
 (commit files, checkpoints, ``_last_checkpoint``); then ``newsbeam optimize B``: the data files
 the tables' current versions name before and after, its wall time, whether every table's rows
 per date are the same (DuckDB) before and after, and the Parquet files on disk before and after
-``newsbeam vacuum B --retain-hours 0``. Nothing is cached between invocations unless ``--lake DIR``
+``newsbeam vacuum B --retain-hours 0``; and, since lake B has one file per partition (nothing for
+optimize to merge), lake C: 30 dates written one row per file, with its files before and after
+``newsbeam optimize``. Nothing is cached between invocations unless ``--lake DIR``
 is given: B is then built there (or reused, when it holds exactly the dates asked for) and measured
 on a copy. Timings are printed, never asserted.
 """
@@ -305,9 +312,11 @@ def rows_by_day(out: str) -> dict[int, dict[str, list[dict]]]:
     return found
 
 
-def write_day(out: str, run_id: str, date: str, day_rows: dict[str, list[dict]]) -> dict[str, dict]:
+def write_day(out: str, run_id: str, date: str, day_rows: dict[str, list[dict]],
+              per_file: int | None = None) -> dict[str, dict]:
     """A run's parts of ``date`` for ``day_rows``, written as its workers write them (partitions,
-    shards, ``write_part``); returns the ``tables`` argument of ``lake.publish``."""
+    shards, ``write_part``; ``per_file`` rows a file, --rows-per-file, default newsbeam's); returns
+    the ``tables`` argument of ``lake.publish``."""
     import math
 
     from transforms.config import WriteConfig
@@ -315,7 +324,7 @@ def write_day(out: str, run_id: str, date: str, day_rows: dict[str, list[dict]])
     from transforms.io.write import partition_columns
 
     when = datetime.date.fromisoformat(date)
-    per_file = WriteConfig().rows_per_file
+    per_file = per_file or WriteConfig().rows_per_file
     tables = {}
     for name in LOG_TABLES:
         table = TABLES[name]
@@ -334,7 +343,7 @@ def write_day(out: str, run_id: str, date: str, day_rows: dict[str, list[dict]])
     return tables
 
 
-def publish_day(out: str, date: str, day_rows: dict[str, list[dict]]) -> float:
+def publish_day(out: str, date: str, day_rows: dict[str, list[dict]], per_file: int | None = None) -> float:
     """Write a run's parts of ``date`` (untimed), then commit them with ``lake.publish`` as the
     run's last step does: its wall seconds."""
     import time
@@ -343,7 +352,7 @@ def publish_day(out: str, date: str, day_rows: dict[str, list[dict]]) -> float:
     from transforms.io.summary import summarise
 
     run_id = uuid.uuid4().hex[:12]
-    tables = write_day(out, run_id, date, day_rows)
+    tables = write_day(out, run_id, date, day_rows, per_file)
     manifest = [e for spec in tables.values() for e in spec["entries"]]
     counts = {"articles": len(day_rows.get("articles", [])), "duplicates": len(day_rows.get("duplicates", [])),
               "rejected": len(day_rows.get("rejected", []))}
@@ -479,19 +488,34 @@ class counting_loads:  # pylint: disable=invalid-name  (a context manager used a
         DeltaTable.__init__, DeltaTable.create = self.init, self.create
 
 
+def age_new_log_files(out: str, since: float, when: float) -> None:
+    """Give the Delta log files written after ``since`` the modification time ``when``: lake B is
+    built in minutes, but stands for a year of daily runs, and Delta's own log clean-up (at each
+    checkpoint, commit files older than ``delta.logRetentionDuration``, 30 days by default) goes by
+    these times. So B's logs hold what a year of daily runs leaves: the last month of commits."""
+    for log in glob.glob(os.path.join(out, "*", newsbeam_lake.LOG_FOLDER)):
+        for name in os.listdir(log):
+            path = os.path.join(log, name)
+            if name[0].isdigit() and os.path.getmtime(path) >= since:
+                os.utime(path, (when, when))
+
+
 def build_history(out: str, days: int, per_day: int, how: str, inputs: str, rows: dict) -> None:
-    """Lake B: ``days`` dates, by ``how`` (publish or runs); prints the commit time as it grows."""
+    """Lake B: ``days`` dates, by ``how`` (publish or runs), date n's commits dated n days before
+    the date measured (:func:`age_new_log_files`); prints the commit time as it grows."""
     import time
 
     start = time.perf_counter()
     walls = []
     for n in range(1, days + 1):
+        since = time.time() - 1
         if how == "runs":
             t = time.perf_counter()
             run_in_process(os.path.join(inputs, f"d{n}.jsonl"), out, day(n))
             walls.append(time.perf_counter() - t)
         else:
             walls.append(publish_day(out, day(n), rows[n]))
+        age_new_log_files(out, since, time.time() - (days + 1 - n) * 86400)
         if n == days or n % 50 == 0 or n % 100 == 99 or n in (1, 10):  # (a checkpoint at versions 99, 199, ...)
             window = walls[-min(len(walls), 10):]
             print(f"  built {n:>3} dates ({time.perf_counter() - start:6.1f} s so far); "
@@ -548,6 +572,21 @@ def log_cost(days: int, per_day: int, how: str, repeats: int, run_repeats: int, 
 
     # (a) the commit step alone: one first commit each (A: creates the tables; B: adds date 366 as
     # version days+1), then re-commits of the date, alternating; the Delta log loads they make counted
+    # (a) a new date, as a day's run commits it: date 1 into a new lake (its commit creates the
+    # tables), dates 366, 367, ... into a copy of B; alternating, medians
+    b_new = os.path.join(work, "lake-b-new-dates")
+    shutil.copytree(b, b_new)
+    new_dates = {"a": [], "b": []}
+    for r in range(repeats):
+        for key in ("a", "b")[:: 1 if r % 2 == 0 else -1]:
+            if key == "a":
+                new_dates["a"].append(publish_day(os.path.join(work, f"lake-a-new-{r}"), first, rows[nxt]))
+            else:
+                new_dates["b"].append(publish_day(b_new, day(nxt + 1 + r), rows[nxt]))
+    print(f"  commit (lake.publish, {len(LOG_TABLES)} tables) of a new date: date 1 into a new lake "
+          f"{' '.join(f'{w:.3f}' for w in new_dates['a'])} s; dates {nxt}.. into a copy of lake B "
+          f"{' '.join(f'{w:.3f}' for w in new_dates['b'])} s")
+    # and a date committed again (a rerun's commit) on A and on B
     first_commit = {"a": publish_day(a, first, rows[nxt]), "b": publish_day(b, late, rows[nxt])}
     commits = {"a": [], "b": []}
     with counting_loads() as loads:
@@ -597,7 +636,8 @@ def log_cost(days: int, per_day: int, how: str, repeats: int, run_repeats: int, 
     print(f"{'':38} {'date 1':>9} {f'date {nxt}':>9} {'ratio':>6}  within 2x")
     med = statistics.median
     for label, key_a, key_b in (
-            (f"commit step (lake.publish), s [{repeats}]", med(commits["a"]), med(commits["b"])),
+            (f"commit step, a new date, s [{repeats}]", med(new_dates["a"]), med(new_dates["b"])),
+            (f"commit step, a rerun's date, s [{repeats}]", med(commits["a"]), med(commits["b"])),
             (f"whole newsbeam run, s [{run_repeats}]", med(runs["a"]), med(runs["b"])),
             (f"DuckDB count of the date, s [{repeats}]", med(counts["a"]), med(counts["b"])),
             (f"  + fresh connection, s [{repeats}]", med([o + c for o, c in zip(opens["a"], counts["a"])]),
@@ -633,6 +673,21 @@ def log_cost(days: int, per_day: int, how: str, repeats: int, run_repeats: int, 
     print(f"newsbeam vacuum --retain-hours 0: {wall:.1f} s; {said}")
     print(f"Parquet files on disk: {disk_before} before optimize, {parquet_on_disk(b)} after vacuum")
     print_log_files("lake B after optimize and vacuum", b)
+
+    # Delta's optimize merges files within a partition (a date, and a language for articles); lake B
+    # has one file per partition, as newsbeam writes a small day, so it has nothing to merge. Lake C:
+    # the same days written one row per file (what --rows-per-file 1, or many small appends, leave).
+    c = os.path.join(work, "lake-c")
+    small = min(days, 30)
+    for n in range(1, small + 1):
+        publish_day(c, day(n), rows[nxt], per_file=1)
+    before, rows_before = data_files(c), rows_per_date(c)
+    wall, said = newsbeam_command("optimize", c)
+    after = data_files(c)
+    print(f"\nlake C ({small} dates written one row per file): newsbeam optimize {wall:.1f} s; data files "
+          f"{sum(before.values())} before, {sum(after.values())} after ("
+          + ", ".join(f"{k} {before[k]} -> {after.get(k, 0)}" for k in before) + "); rows the same: "
+          f"{rows_before == rows_per_date(c)}")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -146,3 +146,20 @@ def test_vacuum_deletes_only_what_no_table_names_and_keeps_recent_files(tmp_path
     assert len(delta_rows(out, "rejected")) == 2
     left = [p for p in snapshot(out) if p.endswith(".parquet")]
     assert len(left) == 1 and "run-2" in left[0]
+
+
+def test_a_run_that_died_between_two_tables_commits_each_table_once_when_retried(tmp_path):
+    out, day = tmp_path / "lake", "2025-03-01"
+    date = datetime.date.fromisoformat(day)
+    specs = {name: {"entries": [], "schema": TABLES[name].schema, "partition_by": partition_columns(TABLES[name], date)}
+             for name in ("articles", "duplicates", "dedupe_index")}
+    specs["rejected"] = {"entries": _parts(out, "run-x", day, 2), "schema": REJECTED.schema,
+                         "partition_by": partition_columns(REJECTED, date)}
+    spec = specs["articles"]  # the step committed its first table, then died
+    lake.commit_table(str(out), "articles", "run-x", [], spec["schema"], spec["partition_by"], day, expected_runs=0)
+    first = lake.publish(str(out), "run-x", specs, {"run_id": "run-x"}, day, 0)  # the retried step
+    again = lake.publish(str(out), "run-x", specs, {"run_id": "run-x"}, day, 0)  # and once more
+    assert first["table_versions"] == again["table_versions"] == {
+        "articles": 1, "duplicates": 1, "rejected": 1, "dedupe_index": 1}  # version 0 made each table
+    assert lake.committed_tables(str(out), "run-x") == ["articles", "duplicates", "rejected", "dedupe_index"]
+    assert len(delta_rows(out, "rejected")) == 2

@@ -23,11 +23,12 @@ articles are not committed yet. Between two tables' commits (a few hundred milli
 may see the new date in one table and the old in the next; a reader that must never see that pins
 the versions ``run.json`` names (time travel).
 
-Commits carry two application transactions (Delta's ``txn`` actions): ``newsbeam.run=<run id>``,
-so that a retried commit step finds its own commit and adds nothing twice, and ``newsbeam.dt=<date>``
-(``newsbeam.dt=all`` for an undated output), a counter of the runs of that date. A run reads the
-counter of its date in ``articles`` when it starts; if another run committed that date meanwhile,
-the counter has moved and this run fails before it commits any table (:class:`ConcurrentRun`).
+Commits carry application transactions (Delta's ``txn`` actions): ``newsbeam.run=<run id>`` in
+every table, so that a retried commit step finds its own commit and adds nothing twice, and, in
+``articles`` only, ``newsbeam.dt=<date>`` (``newsbeam.dt=all`` for an undated output), a counter of
+the runs of that date. A run reads the counter of its date when it starts; if another run
+committed that date meanwhile, the counter has moved and this run fails before it commits any
+table (:class:`ConcurrentRun`).
 Two runs of different dates touch different counters and partitions, and both land; Delta's
 optimistic concurrency retries the later commit.
 """
@@ -335,14 +336,18 @@ def _create(output: str, name: str, schema, partition_by: list[str], mode: str =
 
 def commit_table(output: str, name: str, run_id: str, entries: list[dict], file_schema, partition_by: list[str],
                  date: Optional[str], expected_runs: Optional[int] = None, metadata: Optional[dict] = None,
-                 replace_kind: bool = False, table=None) -> tuple[object, int]:
+                 replace_kind: bool = False, table=None, check_run: bool = True,
+                 count_date: bool = True) -> tuple[object, int, bool]:
     """Commit one table of a run: replace ``date``'s partition (every file, for ``date`` None) with
     ``entries``. Returns the table (a ``DeltaTable``, up to date) and its version holding the run.
     Safe to repeat: a run that finds its own transaction in the table commits nothing again.
     ``expected_runs``: the date's run counter this run read when it started (:func:`runs_of_date`);
     another value now is :class:`ConcurrentRun`. ``replace_kind``: the table was partitioned otherwise
     (an undated output becoming dated, or back, ``--change-output-kind``): it is recreated with the
-    new partitioning first (two commits). ``table``: the table, if already loaded.
+    new partitioning first (two commits). ``table``: the table, if already loaded. ``check_run``:
+    look for this run's own commit first (False when the caller knows there is none);
+    ``count_date``: keep the date's run counter in this table. Also returns whether the run had
+    committed this table already.
 
     The table's log is loaded once (a load replays the last checkpoint and the commits after it, the
     cost that grows with the lake) and then only brought up to date."""
@@ -362,9 +367,9 @@ def commit_table(output: str, name: str, run_id: str, entries: list[dict], file_
     for attempt in range(8):
         if attempt:
             table.update_incremental()
-        if table.transaction_version(run_key(run_id)) is not None:  # a retried step: committed already
-            return table, _version_holding(output, name, table, run_id)
-        runs = table.transaction_version(date_key(date)) or 0
+        if (check_run or attempt) and table.transaction_version(run_key(run_id)) is not None:
+            return table, _version_holding(output, name, table, run_id), True  # a retried step: committed already
+        runs = (table.transaction_version(date_key(date)) or 0) if count_date or expected_runs is not None else 0
         if expected_runs is not None and runs != expected_runs:
             raise ConcurrentRun(
                 f"another run committed {date or 'this output'} to {output} while this run was running (run counter "
@@ -380,8 +385,9 @@ def commit_table(output: str, name: str, run_id: str, entries: list[dict], file_
         import pyarrow as pa
 
         merged = merged_schema(pa.schema(table.schema().to_arrow()), schema, uri)
+        transactions = [Transaction(run_key(run_id), 1)] + ([Transaction(date_key(date), runs + 1)] if count_date else [])
         properties = CommitProperties(
-            app_transactions=[Transaction(run_key(run_id), 1), Transaction(date_key(date), runs + 1)],
+            app_transactions=transactions,
             custom_metadata={"newsbeam.run_id": run_id, "newsbeam.date": date or ALL_DATES, **(metadata or {})})
         loaded = table.version()
         try:
@@ -397,11 +403,16 @@ def commit_table(output: str, name: str, run_id: str, entries: list[dict], file_
                 time.sleep(0.2 * (attempt + 1))
                 continue
             raise
-        table.update_incremental()
-        if table.version() == loaded + 1:  # the one commit since the load is this one
-            return table, loaded + 1
-        return table, _version_holding(output, name, table, run_id, after=loaded)
+        if not _has_commit(uri, loaded + 2):  # nothing after version loaded + 1, so that one is this commit
+            return table, loaded + 1, False
+        table.update_incremental()  # other commits landed around this one (delta-rs retried it): search
+        return table, _version_holding(output, name, table, run_id, after=loaded), False
     raise StageFailure(f"could not commit {uri}: it kept changing under this run (8 attempts)")
+
+
+def _has_commit(uri: str, version: int) -> bool:
+    """Whether the table at ``uri`` has a commit ``version`` (one existence check, not a log load)."""
+    return store.exists(store.join(uri, LOG_FOLDER, f"{version:020d}.json"))
 
 
 def _version_holding(output: str, name: str, table, run_id: str, after: int = -1) -> int:
@@ -427,24 +438,52 @@ def publish(output: str, run_id: str, tables: dict[str, dict], summary: dict, da
     ``tables``: {name: {"entries": [part entries], "schema": file schema, "partition_by": [...]}}.
     ``expected_runs``: the date's run counter in the first table (in :data:`ORDER`) as the run
     started (:func:`runs_of_date`); None commits without that check. Safe to call again for the
-    same run (a retried step): tables already committed are not committed twice."""
-    versions: dict[str, int] = {}
+    same run (a retried step): tables already committed are not committed twice.
+
+    The tables' logs are loaded at once, in threads (delta-rs works outside Python's lock), and the
+    tables between the first and ``dedupe_index`` are committed at once too: the order that matters
+    (``articles`` first, the date's counter; ``dedupe_index`` last, what later runs look back on)
+    is kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
     names = sorted(tables, key=ORDER.index)
-    first = None  # the first table committed: its date counter says no other run took the date over
-    for name in names:
-        spec = tables[name]
-        if first is not None and expected_runs is not None:
-            first.update_incremental()
-            if (first.transaction_version(date_key(date)) or 0) != expected_runs + 1:
+    versions: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        loaded = dict(zip(names, pool.map(lambda name: open_table(output, name), names)))
+
+        def commit(name: str, check_run: bool):
+            spec = tables[name]
+            first = name == names[0]
+            return commit_table(
+                output, name, run_id, spec["entries"], spec["schema"], spec["partition_by"], date,
+                expected_runs=expected_runs if first else None, replace_kind=replace_kind, table=loaded[name],
+                metadata={"newsbeam.rows": str(sum(e["rows"] for e in spec["entries"]))}, check_run=check_run,
+                count_date=first)
+
+        def still_ours(arbiter) -> None:
+            """Refuse to go on when a run of the same date committed the first table after this run
+            did (that run made a commit after this run's: when there is none, nothing to check)."""
+            if expected_runs is None or not _has_commit(table_uri(output, names[0]), versions[names[0]] + 1):
+                return
+            arbiter.update_incremental()
+            if (arbiter.transaction_version(date_key(date)) or 0) != expected_runs + 1:
                 raise ConcurrentRun(
                     f"another run committed {date or 'this output'} to {output} while this run was committing it; "
                     f"this run committed {', '.join(versions)} only. Rerun the date once the other run has finished")
-        table, versions[name] = commit_table(
-            output, name, run_id, spec["entries"], spec["schema"], spec["partition_by"], date,
-            expected_runs=expected_runs if name == names[0] else None,
-            metadata={"newsbeam.rows": str(sum(e["rows"] for e in spec["entries"]))}, replace_kind=replace_kind)
-        first = first if first is not None else table
-    summary = {**summary, "committed_at": datetime.now(timezone.utc).isoformat(), "table_versions": versions}
+
+        # Only the first table keeps the date's run counter. Tables are committed in order, so a run
+        # whose first table does not hold it yet has committed no other table either: the others
+        # are then not searched for this run's commit (each look is a scan of the table's state).
+        arbiter, versions[names[0]], retried = commit(names[0], True)
+        last = [name for name in names[1:] if name == "dedupe_index"]
+        middle = [name for name in names[1:] if name not in last]
+        for group in (middle, last):
+            if group:
+                still_ours(arbiter)
+                for name, (_, version, _) in zip(group, pool.map(lambda name: commit(name, retried), group)):
+                    versions[name] = version
+    summary = {**summary, "committed_at": datetime.now(timezone.utc).isoformat(),
+               "table_versions": {name: versions[name] for name in names}}
     store.write_bytes(store.join(output, RUNS, f"{run_id}.json"), _dump(summary))
     store.write_bytes(store.join(output, RUN_FILE), _dump(summary))
     return summary
