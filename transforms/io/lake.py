@@ -17,9 +17,10 @@ vacuum`` deletes them after a retention.
 A run's workers write its Parquet parts under names only that run uses (no rename, no shared
 disk); the last step then commits them, one Delta commit per table (delta-rs commits files it did
 not write). A dated run replaces its date in each table (the commit removes that ``dt``'s files and
-adds the run's), an undated run replaces each table. The tables are committed in :data:`ORDER`:
-``articles`` first, ``dedupe_index`` last, so a later run's look-back never sees a date whose
-articles are not committed yet. Between two tables' commits (a few hundred milliseconds) a reader
+adds the run's), an undated run replaces each table. ``articles`` is committed first (it holds the
+date's run counter, below), ``dedupe_index`` last, so a later run's look-back never sees a date
+whose articles are not committed yet; the tables between are committed at once. Between two
+tables' commits (tens of milliseconds) a reader
 may see the new date in one table and the old in the next; a reader that must never see that pins
 the versions ``run.json`` names (time travel).
 
