@@ -573,7 +573,7 @@ def migrate(output: str, schemas: dict) -> dict[str, int]:
     import pyarrow.parquet as pq
 
     state = read_json(store.join(output, OLD_LAYOUT, "current.json"),
-                      repair=f"rerun its dates into a new output instead (newsbeam backfill ... --output NEW)")
+                      repair="rerun its dates into a new output instead (newsbeam backfill ... --output NEW)")
     dated = bool(state.get("dates"))
     found: dict[str, int] = {}
     run_id = "migrate"
