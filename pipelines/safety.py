@@ -64,7 +64,7 @@ def check_output_outside_inputs(output: str, inputs: Iterable[str]) -> None:
 def lake_state(output: str) -> Optional[dict]:
     """The output's current state (one read of it, for every check below), or None for a new, empty
     or foreign output."""
-    return lake.current_state(output) if lake.is_newsbeam_output(output) else None
+    return lake.lake_state(output)
 
 
 def output_kind(state: Optional[dict]) -> Optional[str]:

@@ -60,13 +60,9 @@ class Remote:
 
     def duckdb(self, con):
         """DuckDB reaching the S3 server: the httpfs extension from its PyPI package, and a secret."""
-        import duckdb_extension_httpfs
+        from transforms.io.lake import duckdb_extension
 
-        import duckdb
-
-        ext = os.path.join(os.path.dirname(duckdb_extension_httpfs.__file__), "extensions", f"v{duckdb.__version__}",
-                           "httpfs.duckdb_extension")
-        con.execute(f"LOAD '{ext}'")
+        con.execute(f"LOAD '{duckdb_extension('httpfs')}'")
         options = self.delta_options
         con.execute(f"""CREATE SECRET lake (TYPE s3, KEY_ID '{options["AWS_ACCESS_KEY_ID"]}',
                         SECRET '{options["AWS_SECRET_ACCESS_KEY"]}', REGION '{options["AWS_REGION"]}',

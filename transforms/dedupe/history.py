@@ -83,9 +83,9 @@ def lake_history(output: str, date: Optional[datetime.date], days: int) -> LakeH
     """The lake ``output`` around ``date`` (one read of its state); nothing for an undated run, a
     new output or ``days == 0``. Later dates were run without this date's articles as history, so a
     story of both dates is an article in each."""
-    if not date or days <= 0 or not lake.is_newsbeam_output(output):
+    state = lake.lake_state(output) if date and days > 0 else None
+    if state is None:
         return LakeHistory([], [], ())
-    state = lake.current_state(output)
     first, last = window(date, days)
     files = sorted((e["dt"], store.join(output, e["path"])) for e in state["tables"].get(INDEX_TABLE, [])
                    if e.get("dt") and first <= e["dt"] <= last and e.get("rows", 1) > 0)

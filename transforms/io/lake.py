@@ -203,14 +203,24 @@ def current_state(output: str, versions: Optional[dict] = None) -> dict:
     "path" (below the output), "rows", "dt"?, ...}]}, "dates": [...], "versions": {name: version}}."""
     tables: dict[str, list[dict]] = {}
     found_versions: dict[str, int] = {}
+    marked = False
     for name in ORDER:
         table = open_table(output, name, (versions or {}).get(name))
         if table is None:
             continue
+        if name == MARKER_TABLE:
+            marked = table.metadata().name == table_name(MARKER_TABLE)
         found_versions[name] = table.version()
         tables[name] = [{**entry, "table": name, "path": f"{name}/{entry['path']}"} for entry in table_files(table)]
     dates = sorted({e["dt"] for entries in tables.values() for e in entries if e.get("dt")})
-    return {"tables": tables, "dates": dates, "versions": found_versions}
+    return {"tables": tables, "dates": dates, "versions": found_versions, "newsbeam_lake": marked}
+
+
+def lake_state(output: str) -> Optional[dict]:
+    """:func:`current_state` of a newsbeam lake (each table's log loaded once), None for any other
+    output (new, empty or foreign)."""
+    state = current_state(output)
+    return state if state["newsbeam_lake"] else None
 
 
 def current_files(output: str, table: Optional[str] = None) -> list[str]:
@@ -252,19 +262,20 @@ def committed_tables(output: str, run_id: str) -> list[str]:
     return found
 
 
-def delta_extension() -> str:
-    """The path of DuckDB's ``delta`` extension as the ``duckdb-extension-delta`` package ships it
-    for the installed DuckDB (so that no ``INSTALL`` downloads it)."""
+def duckdb_extension(name: str = "delta") -> str:
+    """The path of DuckDB's extension ``name`` as its PyPI package (``duckdb-extension-<name>``)
+    ships it for the installed DuckDB (so that no ``INSTALL`` downloads it)."""
+    import importlib
     import os
 
     import duckdb
-    import duckdb_extension_delta
 
-    base = os.path.join(os.path.dirname(duckdb_extension_delta.__file__), "extensions")
-    path = os.path.join(base, f"v{duckdb.__version__}", "delta.duckdb_extension")
+    package = importlib.import_module(f"duckdb_extension_{name}")
+    base = os.path.join(os.path.dirname(package.__file__), "extensions")
+    path = os.path.join(base, f"v{duckdb.__version__}", f"{name}.duckdb_extension")
     if not os.path.exists(path):
-        raise RuntimeError(f"duckdb-extension-delta has no extension for DuckDB {duckdb.__version__} (in {base}); "
-                           "install the duckdb-extension-delta release of the same version as duckdb")
+        raise RuntimeError(f"duckdb-extension-{name} has no extension for DuckDB {duckdb.__version__} (in {base}); "
+                           f"install the duckdb-extension-{name} release of the same version as duckdb")
     return path
 
 
@@ -276,7 +287,7 @@ def duckdb_with_delta(con=None):
     con = con or duckdb.connect()
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")
-    con.execute(f"LOAD '{delta_extension()}'")
+    con.execute(f"LOAD '{duckdb_extension('delta')}'")
     return con
 
 
